@@ -1,0 +1,257 @@
+package ops
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+
+	"github.com/cnnbench/cnnbench/engine/conv"
+	"github.com/cnnbench/cnnbench/engine/tensor"
+)
+
+// Conv2D is a 2-D convolution layer (PyTorch nn.Conv2d semantics) with
+// optional bias, asymmetric padding, dilation and groups. Weights are OIHW.
+//
+// Connections, if set, is a Cout×(Cin/Groups) table of which input maps feed
+// which output map (LeNet-5's sparse C3); absent connections have their
+// weights held at zero and count neither as parameters nor as MACs.
+type Conv2D struct {
+	Cin, Cout, KH, KW int
+	StrideH, StrideW  int
+	PadT, PadB        int
+	PadL, PadR        int
+	DilH, DilW        int
+	Groups            int
+	Weight, Bias      *tensor.Tensor
+	Connections       [][]bool
+	// Algo overrides the context's algorithm for this layer ("" = context).
+	Algo string
+
+	mu    sync.Mutex
+	plans map[planKey]conv.Plan
+	used  string
+}
+
+type planKey struct {
+	algo    string
+	n, h, w int
+}
+
+// ConvOpt adjusts a Conv2D as it is built.
+type ConvOpt func(*Conv2D)
+
+// Stride sets both strides.
+func Stride(s int) ConvOpt { return func(c *Conv2D) { c.StrideH, c.StrideW = s, s } }
+
+// Pad sets symmetric padding on all four sides.
+func Pad(p int) ConvOpt { return func(c *Conv2D) { c.PadT, c.PadB, c.PadL, c.PadR = p, p, p, p } }
+
+// PadTBLR sets each side's padding (top, bottom, left, right).
+func PadTBLR(t, b, l, r int) ConvOpt {
+	return func(c *Conv2D) { c.PadT, c.PadB, c.PadL, c.PadR = t, b, l, r }
+}
+
+// Dilation sets both dilations.
+func Dilation(d int) ConvOpt { return func(c *Conv2D) { c.DilH, c.DilW = d, d } }
+
+// Groups sets the number of groups (Cin for depthwise).
+func Groups(g int) ConvOpt { return func(c *Conv2D) { c.Groups = g } }
+
+// Bias gives the layer a bias vector (PyTorch's bias=True).
+func Bias() ConvOpt { return func(c *Conv2D) { c.Bias = tensor.New(c.Cout) } }
+
+// Rect sets a non-square kernel.
+func Rect(kh, kw int) ConvOpt { return func(c *Conv2D) { c.KH, c.KW = kh, kw } }
+
+// NewConv2D returns a k×k convolution from cin to cout channels, stride 1,
+// no padding, no bias, one group, adjusted by opts. Weights are zero until
+// Init or a state-dict load.
+func NewConv2D(cin, cout, k int, opts ...ConvOpt) *Conv2D {
+	c := &Conv2D{Cin: cin, Cout: cout, KH: k, KW: k, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}
+	var bias bool
+	for _, o := range opts {
+		o(c)
+		if c.Bias != nil {
+			bias = true
+			c.Bias = nil
+		}
+	}
+	if c.Groups < 1 || cin%c.Groups != 0 || cout%c.Groups != 0 {
+		panic(fmt.Sprintf("ops.NewConv2D: %d groups do not divide %d→%d channels", c.Groups, cin, cout))
+	}
+	c.Weight = tensor.New(cout, cin/c.Groups, c.KH, c.KW)
+	if bias {
+		c.Bias = tensor.New(cout)
+	}
+	return c
+}
+
+// Type implements Layer.
+func (c *Conv2D) Type() string { return "Conv2D" }
+
+// Problem returns the convolution problem for an input of shape [N, C, H, W].
+func (c *Conv2D) Problem(in tensor.Shape) conv.Params {
+	return conv.Params{N: in[0], Cin: c.Cin, H: in[2], W: in[3], Cout: c.Cout, KH: c.KH, KW: c.KW,
+		StrideH: c.StrideH, StrideW: c.StrideW, PadT: c.PadT, PadB: c.PadB, PadL: c.PadL, PadR: c.PadR,
+		DilH: c.DilH, DilW: c.DilW, Groups: c.Groups}
+}
+
+// OutShape implements Layer.
+func (c *Conv2D) OutShape(in []tensor.Shape) (tensor.Shape, error) {
+	if err := want("Conv2D", in, 1, 4); err != nil {
+		return nil, err
+	}
+	if in[0][1] != c.Cin {
+		return nil, fmt.Errorf("Conv2D: input has %d channels, layer expects %d", in[0][1], c.Cin)
+	}
+	p := c.Problem(in[0])
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return tensor.Shape{p.N, p.Cout, p.OutH(), p.OutW()}, nil
+}
+
+func (c *Conv2D) connected() int {
+	if c.Connections == nil {
+		return c.Cout * c.Cin / c.Groups
+	}
+	n := 0
+	for _, row := range c.Connections {
+		for _, on := range row {
+			if on {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Params implements Layer.
+func (c *Conv2D) Params() []Param {
+	w := trainable("weight", c.Weight)
+	w.Count = c.connected() * c.KH * c.KW
+	ps := []Param{w}
+	if c.Bias != nil {
+		ps = append(ps, trainable("bias", c.Bias))
+	}
+	return ps
+}
+
+// Cost implements Layer.
+func (c *Conv2D) Cost(in []tensor.Shape, out tensor.Shape) Cost {
+	spatial := int64(out[0]) * int64(out[2]) * int64(out[3])
+	cost := Cost{MACs: spatial * int64(c.connected()) * int64(c.KH*c.KW)}
+	if c.Bias != nil {
+		cost.OtherOps = spatial * int64(c.Cout)
+	}
+	return cost
+}
+
+// Init implements Initializer: He-uniform weights (fan-in of the connected
+// inputs), biases uniform in ±1/√fan-in.
+func (c *Conv2D) Init(r *rand.Rand) {
+	fanIn := float64(c.Cin / c.Groups * c.KH * c.KW)
+	uniform(r, c.Weight.Data, math.Sqrt(6/fanIn))
+	if c.Bias != nil {
+		uniform(r, c.Bias.Data, 1/math.Sqrt(fanIn))
+	}
+	c.Reset()
+}
+
+// Reset drops prepared plans; call it after changing Weight or Bias.
+func (c *Conv2D) Reset() {
+	c.mu.Lock()
+	c.plans = nil
+	c.mu.Unlock()
+}
+
+// UsedAlgo is the algorithm the last Forward actually ran ("" before any).
+func (c *Conv2D) UsedAlgo() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used
+}
+
+// weights returns the weights to plan with: masked copies when sparse.
+func (c *Conv2D) weights() []float32 {
+	if c.Connections == nil {
+		return c.Weight.Data
+	}
+	w := append([]float32(nil), c.Weight.Data...)
+	k := c.KH * c.KW
+	cin := c.Cin / c.Groups
+	for o, row := range c.Connections {
+		for i, on := range row {
+			if !on {
+				clear(w[(o*cin+i)*k : (o*cin+i+1)*k])
+			}
+		}
+	}
+	return w
+}
+
+// plan returns a prepared plan for this input, trying the chosen algorithm
+// and falling back when it does not support the shape.
+func (c *Conv2D) plan(ctx *Context, p conv.Params) (conv.Plan, error) {
+	algo := c.Algo
+	if algo == "" {
+		algo = ctx.Algo
+	}
+	if algo == "" {
+		algo = DefaultAlgo
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	key := planKey{algo, p.N, p.H, p.W}
+	if pl, ok := c.plans[key]; ok {
+		c.used = algo
+		return pl, nil
+	}
+	pl, err := makePlan(algo, p, c.weights(), biasData(c.Bias))
+	if errors.Is(err, conv.ErrUnsupported) {
+		fb := ctx.Fallback
+		if fb == "" {
+			fb = DefaultAlgo
+		}
+		algo = fb
+		pl, err = makePlan(fb, p, c.weights(), biasData(c.Bias))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if c.plans == nil {
+		c.plans = map[planKey]conv.Plan{}
+	}
+	c.plans[key] = pl
+	c.used = algo
+	return pl, nil
+}
+
+func makePlan(algo string, p conv.Params, w, b []float32) (conv.Plan, error) {
+	a, err := conv.Lookup(algo)
+	if err != nil {
+		return nil, err
+	}
+	return a.Plan(p, w, b)
+}
+
+func biasData(b *tensor.Tensor) []float32 {
+	if b == nil {
+		return nil
+	}
+	return b.Data
+}
+
+// Forward implements Layer.
+func (c *Conv2D) Forward(ctx *Context, out *tensor.Tensor, in []*tensor.Tensor) error {
+	p := c.Problem(in[0].Shape)
+	pl, err := c.plan(ctx, p)
+	if err != nil {
+		return err
+	}
+	ws := ctx.arena().Get(0, pl.Workspace())
+	pl.Forward(out.Data, in[0].Data, ws, ctx.Threads)
+	return nil
+}

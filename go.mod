@@ -1,0 +1,3 @@
+module github.com/cnnbench/cnnbench
+
+go 1.26
