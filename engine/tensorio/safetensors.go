@@ -145,8 +145,11 @@ func parseSafetensorsHeader(name string, header []byte, bufLen int64) ([]stEntry
 		if !ok { // cannot happen: Token only returns strings as object keys
 			return nil, nil, formatErr(name, "header has a non-string key")
 		}
-		if seen[key] {
+		if seen[key] && key == metadataKey {
 			return nil, nil, formatErr(name, "header has duplicate key %q", key)
+		}
+		if seen[key] {
+			return nil, nil, formatErr(name, "duplicate tensor name %q", key)
 		}
 		seen[key] = true
 		if key == metadataKey {
@@ -344,7 +347,7 @@ func parseEntry(name, key string, dec *json.Decoder, jsonErr func(error) error) 
 				return bad("data_offsets: %s", problem)
 			}
 			if len(offs) != 2 {
-				return bad("data_offsets has %d numbers, want 2 [begin, end]", len(offs))
+				return bad("data_offsets has %d of 2 numbers [begin, end]", len(offs))
 			}
 			if offs[0] < 0 || offs[1] < 0 {
 				return bad("negative data_offsets %v", offs)
