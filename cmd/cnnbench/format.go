@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -130,10 +131,25 @@ func pretty(c any) string {
 	case int:
 		return commas(int64(v))
 	case float64:
-		return strconv.FormatFloat(v, 'g', 4, 64)
+		return si(v)
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+// si prints a reported number with an SI suffix and its own digits:
+// 1.33e8 → "133M", 3.8e9 → "3.8G", 0.95 → "0.95".
+func si(v float64) string {
+	units := []struct {
+		scale float64
+		sym   string
+	}{{1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "K"}}
+	for _, u := range units {
+		if math.Abs(v) >= u.scale {
+			return strconv.FormatFloat(v/u.scale, 'g', 5, 64) + u.sym
+		}
+	}
+	return strconv.FormatFloat(v, 'g', 5, 64)
 }
 
 func commas(v int64) string {
