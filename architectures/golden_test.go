@@ -2,7 +2,9 @@ package architectures
 
 import (
 	"math"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,17 +21,42 @@ const (
 	goldenWeightSeed = 1
 	goldenInputSeed  = 2
 	goldenTolerance  = 1e-4 // max |ours − torch| ≤ tol · max |torch|
+	// conditioningFactor: where PyTorch's own float32 pass is already further
+	// than goldenTolerance from its float64 one (deep random nets are chaotic),
+	// we allow this multiple of PyTorch's float32 error instead.
+	conditioningFactor = 2
 )
+
+// conditioning reads PyTorch's float32 error per golden (conditioning.csv).
+func conditioning(t *testing.T) map[string]float64 {
+	data, err := os.ReadFile(filepath.Join(goldenDir, "conditioning.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := map[string]float64{}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n")[1:] {
+		name, v, _ := strings.Cut(line, ",")
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			t.Fatalf("conditioning.csv: %q: %v", line, err)
+		}
+		m[name] = f
+	}
+	return m
+}
 
 // TestLogitsMatchPyTorchGoldens proves every family's forward pass agrees
 // with PyTorch's for the same weights: with every algorithm, the largest
-// logit error is within 1e-4 of the largest logit and the top-1 class agrees.
+// logit error is within 1e-4 of the largest logit (or, for the few deep nets
+// whose random weights make PyTorch's own float32 pass err more than that,
+// within twice PyTorch's float32 error) and the top-1 class agrees.
 func TestLogitsMatchPyTorchGoldens(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join(goldenDir, "*.npy"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no goldens in %s (%v)", goldenDir, err)
 	}
 	families := map[string]bool{}
+	cond := conditioning(t)
 	for _, f := range files {
 		base := strings.TrimSuffix(filepath.Base(f), ".npy")
 		model, shape, _ := strings.Cut(base, "@")
@@ -50,7 +77,7 @@ func TestLogitsMatchPyTorchGoldens(t *testing.T) {
 		families[spec.Family] = true
 		for _, algo := range []string{"naive", "im2col"} {
 			t.Run(base+"/algo="+algo, func(t *testing.T) {
-				if testing.Short() && algo == "naive" && spec.Torchvision != "" && heavy(model) {
+				if testing.Short() && algo == "naive" && heavy(model) {
 					t.Skip("naive pass of a large model skipped in -short")
 				}
 				g, err := Build(model, opt)
@@ -72,9 +99,15 @@ func TestLogitsMatchPyTorchGoldens(t *testing.T) {
 					maxErr = math.Max(maxErr, math.Abs(float64(y.Data[i])-float64(v)))
 				}
 				rel := maxErr / scale
-				t.Logf("%s algo=%s: max|err| %.3g, max|logit| %.4g, relative %.3g", base, algo, maxErr, scale, rel)
-				if !(rel <= goldenTolerance) {
-					t.Errorf("max|err| %.3g = %.3g × max|logit|, want ≤ %g", maxErr, rel, goldenTolerance)
+				torch32, ok := cond[base]
+				if !ok {
+					t.Fatalf("%s missing from conditioning.csv", base)
+				}
+				tol := max(goldenTolerance, conditioningFactor*torch32)
+				t.Logf("%s algo=%s: max|err| %.3g, max|logit| %.4g, relative %.3g (PyTorch float32 %.3g, tolerance %.3g)",
+					base, algo, maxErr, scale, rel, torch32, tol)
+				if !(rel <= tol) {
+					t.Errorf("max|err| %.3g = %.3g × max|logit|, want ≤ %.3g", maxErr, rel, tol)
 				}
 				k := want.Shape[len(want.Shape)-1]
 				for n := 0; n < want.Shape[0]; n++ {

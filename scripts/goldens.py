@@ -5,7 +5,10 @@ For each model: cnnbench writes deterministic weights (-seed) and an input
 (-input-seed) with `cnnbench export`; this script loads them into the PyTorch
 definition of the same model (torchvision's where it has one, torchref's
 otherwise) with load_state_dict(strict=True), runs it in eval mode in float64
-and writes the logits as float32 .npy next to the other goldens. Go tests then
+and writes the logits as float32 .npy next to the other goldens. It also runs
+the model in float32 and records PyTorch's own float32 error (relative to
+max|logit|) in conditioning.csv: deep nets with random weights are chaotic
+enough that float32 rounding alone moves their logits by up to ~1e-3. Go tests then
 rebuild the same weights and input and compare, so `go test` never needs Python.
 
 Needs Debian's python3-torch and python3-torchvision (run with /usr/bin/python3):
@@ -66,12 +69,35 @@ def golden(model, shape, outdir, cnnbench):
         if k.endswith("num_batches_tracked"):
             state[k] = v
     net.load_state_dict(state, strict=True)
-    net = net.double().eval()
+    net = net.eval()
     with torch.no_grad():
-        logits = net(inp.double()).float().numpy()
+        f32 = net(inp).numpy().astype(np.float64)
+        f64 = net.double()(inp.double()).numpy()
+    logits = f64.astype(np.float32)
+    scale = np.abs(f64).max()
+    # PyTorch's own float32 error measures how well conditioned this random
+    # model is; the Go test allows no less than a small multiple of it.
+    f32_rel = float(np.abs(f32 - f64).max() / scale)
     name = model + ("@" + shape if shape else "")
     np.save(os.path.join(outdir, name + ".npy"), logits)
-    print(f"{name}: logits {logits.shape}, max|logit| {np.abs(logits).max():.4g}")
+    update_conditioning(outdir, name, f32_rel)
+    print(f"{name}: logits {logits.shape}, max|logit| {scale:.4g}, torch float32 rel err {f32_rel:.2e}")
+
+
+def update_conditioning(outdir, name, f32_rel):
+    path = os.path.join(outdir, "conditioning.csv")
+    rows = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f.read().splitlines()[1:]:
+                k, v = line.split(",")
+                rows[k] = v
+    rows[name] = f"{f32_rel:.3e}"
+    with open(path + ".tmp", "w") as f:
+        f.write("golden,torch_float32_rel_err\n")
+        for k in sorted(rows):
+            f.write(f"{k},{rows[k]}\n")
+    os.replace(path + ".tmp", path)
 
 
 def main():
