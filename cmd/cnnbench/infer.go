@@ -29,6 +29,7 @@ func runInfer(args []string, stdout io.Writer) error {
 	kernels := fs.String("kernels", "", "kernel set (generic, avx2, avx512, auto); default $CNNBENCH_KERNELS or auto")
 	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
 	out := fs.String("out", "", "write the logits here (.npy, float32)")
+	foldBN := fs.Bool("fold-bn", false, "fold BatchNorm into the preceding convolutions before running")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -74,6 +75,9 @@ func runInfer(args []string, stdout io.Writer) error {
 		}
 	} else {
 		g.Init(*weightSeed)
+	}
+	if *foldBN {
+		g.FoldBatchNorm()
 	}
 	ctx := &ops.Context{Algo: *algo, Threads: *threads}
 	start := time.Now()

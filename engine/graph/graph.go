@@ -226,6 +226,15 @@ func (g *Graph) forward(ctx *ops.Context, x *tensor.Tensor, before func(*Node, [
 		if before != nil {
 			before(n, ins)
 		}
+		if _, ok := n.Layer.(ops.Identity); ok { // a folded BN: share, don't copy
+			vals[n.Index] = ins[0]
+			for _, in := range n.Inputs {
+				if uses[in.Index]--; uses[in.Index] == 0 && in.Index != 0 {
+					vals[in.Index] = nil
+				}
+			}
+			continue
+		}
 		out := tensor.New(s...)
 		start := time.Now()
 		if err := n.Layer.Forward(ctx, out, ins); err != nil {

@@ -169,3 +169,60 @@ func TestInitIsDeterministicPerLayer(t *testing.T) {
 		}
 	}
 }
+
+// TestFoldBatchNormKeepsOutputs proves folding BN into the preceding conv
+// changes the logits by no more than float32 rounding.
+func TestFoldBatchNormKeepsOutputs(t *testing.T) {
+	g := tiny()
+	g.Init(11)
+	x := tensor.New(2, 2, 6, 6)
+	for i := range x.Data {
+		x.Data[i] = float32(math.Sin(float64(3 * i)))
+	}
+	want, err := g.Forward(&ops.Context{}, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := g.FoldBatchNorm(); n != 1 {
+		t.Fatalf("folded %d BNs, want 1", n)
+	}
+	got, err := g.Forward(&ops.Context{}, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Data {
+		if d := math.Abs(float64(got.Data[i] - want.Data[i])); d > 1e-5*(1+math.Abs(float64(want.Data[i]))) {
+			t.Fatalf("output %d: folded %v, unfolded %v", i, got.Data[i], want.Data[i])
+		}
+	}
+}
+
+// TestInitCalibratesBatchNorm proves Init leaves a deep residual stack of
+// conv-BN-ReLU blocks with activations of order one (identity statistics
+// would double the stream's variance per block: 2^40 here).
+func TestInitCalibratesBatchNorm(t *testing.T) {
+	g, x := New("deep", tensor.Shape{8, 4, 4})
+	for b := 0; b < 40; b++ {
+		p := "block" + string(rune('A'+b%26)) + string(rune('a'+b/26))
+		c := g.Add(p+".conv", ops.NewConv2D(8, 8, 3, ops.Pad(1)), x)
+		n := g.Add(p+".bn", ops.NewBatchNorm2D(8), c)
+		r := g.Add(p+".relu", ops.ReLU(), n)
+		x = g.Add(p+".add", ops.Add{}, r, x)
+	}
+	g.Init(1)
+	in := tensor.New(1, 8, 4, 4)
+	for i := range in.Data {
+		in.Data[i] = float32(math.Cos(float64(i)))
+	}
+	y, err := g.Forward(&ops.Context{}, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m float64
+	for _, v := range y.Data {
+		m = math.Max(m, math.Abs(float64(v)))
+	}
+	if m > 100 || m == 0 {
+		t.Errorf("max |activation| after 40 residual blocks = %g, want order one to ten", m)
+	}
+}
