@@ -19,7 +19,7 @@ import (
 // conv1, 1.6% of its bound 1.8e-5); the closest to a bound is 1×1 on three
 // channels, 8.4e-8 against 4.8e-7 (18%), then depthwise 3×3, 2.0e-7 against
 // 1.2e-6 (17%).
-var gemmLikeAlgorithms = []string{"im2col"}
+var gemmLikeAlgorithms = []string{"im2col", "pointwise", "depthwise", "direct"}
 
 // TestNaiveHandComputed checks the oracle itself on a 1-channel 3×3 input and
 // a 2×2 kernel worked out by hand: cross-correlation (no kernel flip), bias,
@@ -276,7 +276,26 @@ func BenchmarkConv(b *testing.B) {
 		{"resnet50", "conv1", conv2d(1, 3, 224, 224, 64, 7, 2, 3)},
 		{"resnet50", "layer1.0.conv1", conv2d(1, 64, 56, 56, 64, 1, 1, 0)},
 		{"resnet50", "layer1.0.conv2", conv2d(1, 64, 56, 56, 64, 3, 1, 1)},
+		{"resnet50", "layer1.0.conv3", conv2d(1, 64, 56, 56, 256, 1, 1, 0)},
+		{"resnet50", "layer1.1.conv1", conv2d(1, 256, 56, 56, 64, 1, 1, 0)},
+		{"resnet50", "layer2.0.downsample.0", conv2d(1, 256, 56, 56, 512, 1, 2, 0)},
 		{"resnet50", "layer3.0.conv2", conv2d(1, 256, 28, 28, 256, 3, 2, 1)},
+		{"resnet50", "layer4.0.downsample.0", conv2d(1, 1024, 14, 14, 2048, 1, 2, 0)},
+		{"vgg16", "features.0", conv2d(1, 3, 224, 224, 64, 3, 1, 1)},
+		{"mobilenet_v1", "features.0.0", conv2d(1, 3, 224, 224, 32, 3, 2, 1)},
+		{"mobilenet_v1", "features.1.0", depthwise2d(32, 112, 3, 1)},
+		{"mobilenet_v1", "features.1.3", conv2d(1, 32, 112, 112, 64, 1, 1, 0)},
+		{"mobilenet_v1", "features.2.0", depthwise2d(64, 112, 3, 2)},
+		{"mobilenet_v1", "features.7.0", depthwise2d(512, 14, 3, 1)},
+		{"mobilenet_v1", "features.13.0", depthwise2d(1024, 7, 3, 1)},
+		{"mobilenet_v1", "features.13.3", conv2d(1, 1024, 7, 7, 1024, 1, 1, 0)},
+		{"efficientnet_b0", "features.2.0.block.1.0", depthwise2d(96, 112, 3, 2)},
+		{"efficientnet_b0", "features.3.0.block.1.0", depthwise2d(144, 56, 5, 2)},
+		{"efficientnet_b0", "features.6.1.block.1.0", depthwise2d(1152, 7, 5, 1)},
+		{"shufflenet_v1_g3", "stage2.1.conv1", grouped2d(conv2d(1, 240, 28, 28, 60, 1, 1, 0), 3)},
+		{"shufflenet_v1_g3", "stage2.1.conv2", depthwise2d(60, 28, 3, 1)},
+		{"shufflenet_v1_g3", "stage3.1.conv1", grouped2d(conv2d(1, 480, 14, 14, 120, 1, 1, 0), 3)},
+		{"alexnet_paper", "features.4", grouped2d(conv2d(1, 96, 27, 27, 256, 5, 1, 2), 2)},
 	}
 	type variant struct {
 		algo    Algorithm
@@ -285,8 +304,11 @@ func BenchmarkConv(b *testing.B) {
 	var variants []variant
 	for _, name := range kernels.Names() {
 		set, _ := kernels.Lookup(name)
-		variants = append(variants, variant{Im2col{Config: gemmConfig(set)}, name})
+		variants = append(variants, variant{Im2col{Config: gemmConfig(set)}, name},
+			variant{Pointwise{Config: gemmConfig(set)}, name}, variant{Direct{Kernels: set}, name})
 	}
+	// depthwise runs no GEMM kernel (pure Go): benchmarked once, as generic.
+	variants = append(variants, variant{Depthwise{}, "generic"})
 	for _, l := range layers {
 		for _, v := range variants {
 			for _, threads := range []int{1, 2} {

@@ -24,11 +24,20 @@ var benchShapes = []struct {
 	{512, 49, 4608, "layer4.x.conv2 3x3 512→512 at 7x7"},
 }
 
-// BenchmarkSgemm reports GFLOP/s (2·m·n·k per call) for every kernel set,
-// with the workspace allocated once outside the loop.
-// Names: BenchmarkSgemm/kernels=generic/threads=1/m=512/n=512/k=512.
-func BenchmarkSgemm(b *testing.B) {
-	for _, name := range kernels.Names() {
+// BenchmarkSgemm reports GFLOP/s (2·m·n·k per call) of Sgemm (A packed
+// inside every call) for every kernel set this CPU can run, with the
+// workspace allocated once outside the loop.
+// Names: BenchmarkSgemm/kernels=avx2/threads=1/m=512/n=512/k=512.
+func BenchmarkSgemm(b *testing.B) { benchSgemm(b, false) }
+
+// BenchmarkSgemmPacked is BenchmarkSgemm with A packed once outside the
+// loop (PackA + SgemmPacked), as the im2col, pointwise and Winograd
+// convolutions run with their weights. Narrow products run as Cᵀ here.
+// Names: BenchmarkSgemmPacked/kernels=avx2/threads=1/m=512/n=49/k=4608.
+func BenchmarkSgemmPacked(b *testing.B) { benchSgemm(b, true) }
+
+func benchSgemm(b *testing.B, packed bool) {
+	for _, name := range kernels.Available() {
 		set, _ := kernels.Lookup(name)
 		cfg := Config{Kernels: set}
 		for _, threads := range []int{1, 2} {
@@ -38,9 +47,21 @@ func BenchmarkSgemm(b *testing.B) {
 					a, bb, c := make([]float32, s.m*s.k), make([]float32, s.k*s.n), make([]float32, s.m*s.n)
 					randFill(r, a)
 					randFill(r, bb)
-					ws := make([]float32, cfg.WorkspaceSize(s.m, s.n, s.k))
+					var pa *PackedA
+					var ws []float32
+					if packed {
+						pa = cfg.PackA(false, s.m, s.k, 1, a, s.k)
+						ws = make([]float32, pa.WorkspaceSize(s.n))
+						SgemmPacked(pa, false, s.n, bb, s.n, 0, c, s.n, ws, threads) // builds Aᵀ panels if swapped
+					} else {
+						ws = make([]float32, cfg.WorkspaceSize(s.m, s.n, s.k))
+					}
 					for b.Loop() {
-						cfg.Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n, ws, threads)
+						if packed {
+							SgemmPacked(pa, false, s.n, bb, s.n, 0, c, s.n, ws, threads)
+						} else {
+							cfg.Sgemm(false, false, s.m, s.n, s.k, 1, a, s.k, bb, s.n, 0, c, s.n, ws, threads)
+						}
 					}
 					flops := 2 * float64(s.m) * float64(s.n) * float64(s.k)
 					b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")

@@ -5,6 +5,20 @@ package gemm
 // op(A)[i,p] is a[i·lda+p], or a[p·lda+i] when transA.
 func packA(dst []float32, transA bool, a []float32, lda int, alpha float32, i0, mr, p0, kc, MR int) {
 	dst = dst[:kc*MR]
+	if !transA && mr == MR && MR == 6 && kc > 0 {
+		// The avx2 tile: six rows interleaved step by step, one pass.
+		r0 := a[(i0+0)*lda+p0:][:kc]
+		r1 := a[(i0+1)*lda+p0:][:kc]
+		r2 := a[(i0+2)*lda+p0:][:kc]
+		r3 := a[(i0+3)*lda+p0:][:kc]
+		r4 := a[(i0+4)*lda+p0:][:kc]
+		r5 := a[(i0+5)*lda+p0:][:kc]
+		for p := range r0 {
+			d := (*[6]float32)(dst[p*6:])
+			d[0], d[1], d[2], d[3], d[4], d[5] = alpha*r0[p], alpha*r1[p], alpha*r2[p], alpha*r3[p], alpha*r4[p], alpha*r5[p]
+		}
+		return
+	}
 	if !transA {
 		for ii := 0; ii < mr; ii++ {
 			src := a[(i0+ii)*lda+p0 : (i0+ii)*lda+p0+kc]
@@ -13,6 +27,14 @@ func packA(dst []float32, transA bool, a []float32, lda int, alpha float32, i0, 
 			}
 		}
 	} else {
+		if mr == MR && MR == 6 {
+			for p := 0; p < kc; p++ {
+				src := (*[6]float32)(a[(p0+p)*lda+i0:])
+				d := (*[6]float32)(dst[p*6:])
+				d[0], d[1], d[2], d[3], d[4], d[5] = alpha*src[0], alpha*src[1], alpha*src[2], alpha*src[3], alpha*src[4], alpha*src[5]
+			}
+			return
+		}
 		for p := 0; p < kc; p++ {
 			src := a[(p0+p)*lda+i0 : (p0+p)*lda+i0+mr]
 			d := dst[p*MR : p*MR+mr]

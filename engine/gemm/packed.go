@@ -2,6 +2,7 @@ package gemm
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/cnnbench/cnnbench/engine/kernels"
 	"github.com/cnnbench/cnnbench/engine/tensor"
@@ -16,6 +17,9 @@ type PackedA struct {
 	blk  Blocking
 	m, k int
 	data []float32 // ceil(m/MR) panels of k×MR
+
+	tOnce sync.Once
+	tData []float32 // ceil(m/NR) panels of k×NR (Aᵀ), see transposed
 }
 
 // PackA packs alpha·op(A) (m×k; A stored m×k with lda ≥ k, or k×m with
@@ -60,10 +64,34 @@ func (pa *PackedA) Len() int { return len(pa.data) }
 // WorkspaceSize is the scratch SgemmPacked needs for n columns: one packed
 // KC×NC block of B. It does not depend on the thread count.
 func (pa *PackedA) WorkspaceSize(n int) int {
-	if pa.m == 0 {
+	if pa.m == 0 || n == 0 || pa.k == 0 {
 		return 0
 	}
+	if swapped(pa.set, pa.m, n) {
+		return aPackSize(pa.set, n, pa.k) // op(B)ᵀ packed into MR panels
+	}
 	return bPackSize(pa.set, pa.blk, n, pa.k)
+}
+
+// transposed returns the panels of A re-laid out as the right operand of
+// the swapped product (NR-wide panels of Aᵀ over all of k), built on first
+// use and kept: it doubles the PackedA's memory, and only products narrow
+// enough to swap (see swapped) ask for it.
+func (pa *PackedA) transposed() []float32 {
+	pa.tOnce.Do(func() {
+		s := pa.set
+		MR, NR := s.MR, s.NR
+		t := tensor.Aligned(roundUp(pa.m, NR) * pa.k)
+		for i := 0; i < pa.m; i++ {
+			src := pa.data[i/MR*pa.k*MR+i%MR:]
+			dst := t[i/NR*pa.k*NR+i%NR:]
+			for p := 0; p < pa.k; p++ {
+				dst[p*NR] = src[p*MR]
+			}
+		}
+		pa.tData = t
+	})
+	return pa.tData
 }
 
 // SgemmPacked computes C = A·op(B) + beta·C with A prepacked (alpha was
@@ -91,11 +119,17 @@ func SgemmPacked(pa *PackedA, transB bool, n int, b []float32, ldb int, beta flo
 		return
 	}
 	ws = workspace(fn, ws, pa.WorkspaceSize(n))
-	d := driver{
-		set: pa.set, blk: pa.blk, m: m, n: n, k: k,
-		pa:     pa.data,
-		transB: transB, b: b, ldb: ldb,
-		beta: beta, c: c, ldc: ldc,
+	d := driver{set: pa.set, blk: pa.blk, beta: beta, c: c, ldc: ldc}
+	if swapped(pa.set, m, n) {
+		// Cᵀ = op(B)ᵀ·Aᵀ: op(B)ᵀ is packed into MR panels (the left
+		// operand), A's NR-panel copy is the right one.
+		d.m, d.n, d.k, d.swap = n, m, k, true
+		d.lTrans, d.l, d.ldl, d.alpha = !transB, b, ldb, 1
+		d.right = pa.transposed()
+	} else {
+		d.m, d.n, d.k = m, n, k
+		d.left = pa.data
+		d.rTrans, d.r, d.ldr = transB, b, ldb
 	}
 	d.run(ws, threads)
 }

@@ -3,8 +3,6 @@ package gemm
 import (
 	"fmt"
 
-	"github.com/cnnbench/cnnbench/engine/kernels"
-	"github.com/cnnbench/cnnbench/engine/parallel"
 	"github.com/cnnbench/cnnbench/engine/tensor"
 )
 
@@ -20,14 +18,14 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 func WorkspaceSize(m, n, k int) int { return Config{}.WorkspaceSize(m, n, k) }
 
 // WorkspaceSize is the scratch, in float32 elements, that cfg.Sgemm needs for
-// an m×n×k product: one packed KC×NC block of B plus one packed KC-deep slice
-// of A over all m rows. It does not depend on the thread count.
+// an m×n×k product: A packed once over all of k, plus the packed-B panels the
+// threads share out (see bPackSize). It does not depend on the thread count.
 func (cfg Config) WorkspaceSize(m, n, k int) int {
 	if m == 0 || n == 0 || k == 0 {
 		return 0
 	}
 	s, b := cfg.resolve()
-	return bPackSize(s, b, n, k) + aPackSize(s, b, m, k)
+	return bPackSize(s, b, n, k) + aPackSize(s, m, k)
 }
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices:
@@ -60,12 +58,11 @@ func (cfg Config) Sgemm(transA, transB bool, m, n, k int, alpha float32, a []flo
 		return
 	}
 	s, blk := cfg.resolve()
-	need := bPackSize(s, blk, n, k) + aPackSize(s, blk, m, k)
-	ws = workspace(fn, ws, need)
+	ws = workspace(fn, ws, bPackSize(s, blk, n, k)+aPackSize(s, m, k))
 	d := driver{
 		set: s, blk: blk, m: m, n: n, k: k,
-		transA: transA, alpha: alpha, a: a, lda: lda,
-		transB: transB, b: b, ldb: ldb,
+		lTrans: transA, l: a, ldl: lda, alpha: alpha,
+		rTrans: transB, r: b, ldr: ldb,
 		beta: beta, c: c, ldc: ldc,
 	}
 	d.run(ws, threads)
@@ -115,147 +112,6 @@ func scaleC(m, n int, beta float32, c []float32, ldc int) {
 		}
 		for j := range row {
 			row[j] *= beta
-		}
-	}
-}
-
-// minMACsPerThread keeps tiny products on one goroutine: spawning costs more
-// than it saves. The thread count never changes a result, only the speed.
-const minMACsPerThread = 1 << 15
-
-// driver is one GEMM call: the GotoBLAS loop nest over a kernel set.
-type driver struct {
-	set     *kernels.Set
-	blk     Blocking
-	m, n, k int
-
-	// A: raw (packed per KC block into the workspace) or prepacked (pa != nil,
-	// panels of depth k).
-	transA bool
-	alpha  float32
-	a      []float32
-	lda    int
-	pa     []float32
-
-	transB bool
-	b      []float32
-	ldb    int
-
-	beta float32
-	c    []float32
-	ldc  int
-}
-
-func (d *driver) run(ws []float32, threads int) {
-	MR, NR := d.set.MR, d.set.NR
-	KC, NC := d.blk.KC, d.blk.NC
-	mTiles := ceilDiv(d.m, MR)
-	threads = parallel.Threads(threads)
-	if work := int64(d.m) * int64(d.n) * int64(d.k) / minMACsPerThread; work < int64(threads) {
-		threads = int(max(work, 1))
-	}
-	bBuf := ws[:bPackSize(d.set, d.blk, d.n, d.k)]
-	aBuf := ws[len(bBuf):]
-
-	for jc := 0; jc < d.n; jc += NC {
-		nc := min(NC, d.n-jc)
-		nPanels := ceilDiv(nc, NR)
-		for pc := 0; pc < d.k; pc += KC {
-			kc := min(KC, d.k-pc)
-
-			// Pack the B block, and the A slice unless prepacked: one unit
-			// per panel, split over threads.
-			aUnits := 0
-			if d.pa == nil {
-				aUnits = mTiles
-			}
-			parallel.For(nPanels+aUnits, threads, func(lo, hi int) {
-				for u := lo; u < hi; u++ {
-					if u < nPanels {
-						j0 := jc + u*NR
-						packB(bBuf[u*kc*NR:], d.transB, d.b, d.ldb, pc, kc, j0, min(NR, jc+nc-j0), NR)
-					} else {
-						t := u - nPanels
-						packA(aBuf[t*kc*MR:], d.transA, d.a, d.lda, d.alpha, t*MR, min(MR, d.m-t*MR), pc, kc, MR)
-					}
-				}
-			})
-
-			// Multiply: split C's block into a tm×tn grid of row-tile ×
-			// column-panel ranges, one per thread.
-			aData, aStride, aOff := aBuf, kc*MR, 0
-			if d.pa != nil {
-				aData, aStride, aOff = d.pa, d.k*MR, pc*MR
-			}
-			tn := min(threads, nPanels)
-			tm := min(max(threads/tn, 1), mTiles)
-			first := pc == 0
-			parallel.For(tm*tn, threads, func(lo, hi int) {
-				var tile []float32
-				for u := lo; u < hi; u++ {
-					i, j := u/tn, u%tn
-					d.macro(&tile, aData, aStride, aOff, bBuf, jc, nc, kc, first,
-						i*mTiles/tm, (i+1)*mTiles/tm, j*nPanels/tn, (j+1)*nPanels/tn)
-				}
-			})
-		}
-	}
-}
-
-// macro runs the micro-kernel over row tiles [t0, t1) × column panels
-// [q0, q1) of the current (jc, pc) block. first says whether this is the
-// first KC block, where beta applies.
-func (d *driver) macro(tile *[]float32, aData []float32, aStride, aOff int, bBuf []float32,
-	jc, nc, kc int, first bool, t0, t1, q0, q1 int) {
-	MR, NR := d.set.MR, d.set.NR
-	kern := d.set.Sgemm
-	mcTiles := d.blk.MC / MR
-	accumulate := !first || d.beta != 0
-	scale := first && d.beta != 0 && d.beta != 1
-	for tb := t0; tb < t1; tb += mcTiles {
-		tbEnd := min(tb+mcTiles, t1)
-		for q := q0; q < q1; q++ {
-			bp := bBuf[q*kc*NR : (q+1)*kc*NR]
-			j0 := jc + q*NR
-			nr := min(NR, jc+nc-j0)
-			for t := tb; t < tbEnd; t++ {
-				ap := aData[t*aStride+aOff : t*aStride+aOff+kc*MR]
-				i0 := t * MR
-				mr := min(MR, d.m-i0)
-				if mr == MR && nr == NR {
-					cc := d.c[i0*d.ldc+j0:]
-					if scale {
-						for i := 0; i < MR; i++ {
-							row := cc[i*d.ldc : i*d.ldc+NR]
-							for j := range row {
-								row[j] *= d.beta
-							}
-						}
-					}
-					kern(kc, ap, bp, cc, d.ldc, accumulate)
-					continue
-				}
-				// Edge tile: the same kernel on a scratch MR×NR tile.
-				if *tile == nil {
-					*tile = make([]float32, MR*NR)
-				}
-				tt := *tile
-				if accumulate {
-					for i := 0; i < mr; i++ {
-						row := d.c[(i0+i)*d.ldc+j0 : (i0+i)*d.ldc+j0+nr]
-						for j, v := range row {
-							if scale {
-								v *= d.beta
-							}
-							tt[i*NR+j] = v
-						}
-					}
-				}
-				kern(kc, ap, bp, tt, NR, accumulate)
-				for i := 0; i < mr; i++ {
-					copy(d.c[(i0+i)*d.ldc+j0:(i0+i)*d.ldc+j0+nr], tt[i*NR:i*NR+nr])
-				}
-			}
 		}
 	}
 }

@@ -140,6 +140,20 @@ func (p *problem) run(cfg Config, ws []float32, threads int) {
 	cfg.Sgemm(p.transA, p.transB, p.m, p.n, p.k, p.alpha, p.a, p.lda, p.b, p.ldb, p.beta, p.c(), p.ldc, ws, threads)
 }
 
+// forEachSet runs f as a subtest for every kernel set this CPU can run, so
+// the whole suite covers generic and every assembly set; sets the CPU lacks
+// are logged as not tested.
+func forEachSet(t *testing.T, f func(t *testing.T, s *kernels.Set)) {
+	for _, name := range kernels.Compiled() {
+		s, err := kernels.Lookup(name)
+		if err != nil {
+			t.Logf("not testing %s: %v", name, err)
+			continue
+		}
+		t.Run("kernels="+name, func(t *testing.T) { f(t, s) })
+	}
+}
+
 // smallBlocking forces several jc, pc and ic blocks on small problems, so the
 // block loops, beta on the first block only and panel offsets are exercised.
 var smallBlocking = Blocking{MC: 6, KC: 7, NC: 12}
@@ -152,46 +166,76 @@ var shapes = [][3]int{
 
 // TestSgemmMatchesReference checks every transpose combination, alpha and
 // beta, padded leading dimensions, default and tiny blockings, against a
-// float64 triple loop.
+// float64 triple loop, for every kernel set.
 func TestSgemmMatchesReference(t *testing.T) {
-	worst := 0.0
-	for _, blk := range []Blocking{{}, smallBlocking} {
-		cfg := Config{Kernels: kernels.Generic, Blocking: blk}
-		for _, s := range shapes {
-			for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-				for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 0.75}} {
-					m, n, k := s[0], s[1], s[2]
-					name := fmt.Sprintf("blocking=%d-%d-%d/m=%d/n=%d/k=%d/transA=%t/transB=%t/alpha=%g/beta=%g",
-						blk.MC, blk.KC, blk.NC, m, n, k, tr[0], tr[1], ab[0], ab[1])
-					t.Run(name, func(t *testing.T) {
-						for pad := range 2 {
-							p := newProblem(1, tr[0], tr[1], m, n, k, ab[0], ab[1], pad*3, ab[1] == 0)
-							a0, b0 := slices.Clone(p.a), slices.Clone(p.b)
-							want, scale := p.reference()
-							p.run(cfg, nil, 2)
-							worst = max(worst, p.check(t, want, scale))
-							if !slices.Equal(a0, p.a) || !slices.Equal(b0, p.b) {
-								t.Fatal("Sgemm modified A or B")
+	forEachSet(t, func(t *testing.T, set *kernels.Set) {
+		worst := 0.0
+		for _, blk := range []Blocking{{}, smallBlocking} {
+			cfg := Config{Kernels: set, Blocking: blk}
+			for _, s := range shapes {
+				for _, tr := range [][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					for _, ab := range [][2]float32{{1, 0}, {1, 1}, {-0.5, 0.75}} {
+						m, n, k := s[0], s[1], s[2]
+						name := fmt.Sprintf("blocking=%d-%d-%d/m=%d/n=%d/k=%d/transA=%t/transB=%t/alpha=%g/beta=%g",
+							blk.MC, blk.KC, blk.NC, m, n, k, tr[0], tr[1], ab[0], ab[1])
+						t.Run(name, func(t *testing.T) {
+							for pad := range 2 {
+								p := newProblem(1, tr[0], tr[1], m, n, k, ab[0], ab[1], pad*3, ab[1] == 0)
+								a0, b0 := slices.Clone(p.a), slices.Clone(p.b)
+								want, scale := p.reference()
+								p.run(cfg, nil, 2)
+								worst = max(worst, p.check(t, want, scale))
+								if !slices.Equal(a0, p.a) || !slices.Equal(b0, p.b) {
+									t.Fatal("Sgemm modified A or B")
+								}
 							}
-						}
-					})
+						})
+					}
 				}
 			}
 		}
+		t.Logf("worst normalised error %.3g (bound for k=300: %.3g)", worst, 301*0x1p-23)
+	})
+}
+
+// TestSgemmLarge runs shapes big enough for several KC, MC and NC blocks
+// of the default blocking, full strips and edge tiles on both sides.
+func TestSgemmLarge(t *testing.T) {
+	large := [][3]int{{97, 200, 600}, {64, 49, 1200}, {301, 45, 263}, {7, 1100, 70}}
+	if testing.Short() {
+		large = [][3]int{{97, 100, 300}, {13, 500, 40}}
 	}
-	t.Logf("worst normalised error %.3g (bound for k=300: %.3g)", worst, 301*0x1p-23)
+	forEachSet(t, func(t *testing.T, set *kernels.Set) {
+		for _, blk := range []Blocking{{}, {MC: 3 * set.MR, KC: 100, NC: 3 * set.NR}} {
+			for _, s := range large {
+				m, n, k := s[0], s[1], s[2]
+				t.Run(fmt.Sprintf("blocking=%d-%d-%d/m=%d/n=%d/k=%d", blk.MC, blk.KC, blk.NC, m, n, k), func(t *testing.T) {
+					for _, beta := range []float32{0, 0.5} {
+						p := newProblem(5, false, false, m, n, k, 1, beta, 3, beta == 0)
+						want, scale := p.reference()
+						p.run(Config{Kernels: set, Blocking: blk}, nil, 2)
+						p.check(t, want, scale)
+					}
+				})
+			}
+		}
+	})
 }
 
 // TestSgemmZeroK checks that k = 0 (and alpha = 0) gives C = beta·C exactly,
 // overwriting NaN when beta is 0, and leaves everything else alone.
 func TestSgemmZeroK(t *testing.T) {
+	forEachSet(t, func(t *testing.T, set *kernels.Set) { testSgemmZeroK(t, Config{Kernels: set}) })
+}
+
+func testSgemmZeroK(t *testing.T, cfg Config) {
 	for _, beta := range []float32{0, 1, 2.5} {
 		for _, k := range []int{0, 5} {
 			t.Run(fmt.Sprintf("beta=%g/k=%d", beta, k), func(t *testing.T) {
 				p := newProblem(2, false, false, 3, 5, k, 0, beta, 2, beta == 0)
 				c0 := slices.Clone(p.c())
 				want, scale := p.reference()
-				p.run(Config{}, nil, 1)
+				p.run(cfg, nil, 1)
 				c := p.c()
 				for i := 0; i < p.m; i++ {
 					for j := 0; j < p.n; j++ {
@@ -213,16 +257,24 @@ func TestSgemmZeroK(t *testing.T) {
 // TestSgemmThreadInvariance checks bitwise-identical results for 1–5 threads
 // and for prepacked A, with blockings that split the problem many ways.
 func TestSgemmThreadInvariance(t *testing.T) {
+	forEachSet(t, testSgemmThreadInvariance)
+}
+
+func testSgemmThreadInvariance(t *testing.T, set *kernels.Set) {
+	sizes := [][3]int{{67, 71, 73}, {5, 301, 97}, {129, 7, 260}, {64, 3136 / 4, 576 / 4}, {512, 49, 700}}
+	if testing.Short() {
+		sizes = [][3]int{{67, 71, 73}, {5, 301, 97}, {129, 7, 60}, {256, 49, 50}}
+	}
 	for _, blk := range []Blocking{{}, smallBlocking, {MC: 16, KC: 64, NC: 40}} {
-		for _, s := range [][3]int{{67, 71, 73}, {5, 301, 97}, {129, 7, 260}, {64, 3136 / 4, 576 / 4}} {
+		for _, s := range sizes {
 			m, n, k := s[0], s[1], s[2]
 			t.Run(fmt.Sprintf("blocking=%d-%d-%d/m=%d/n=%d/k=%d", blk.MC, blk.KC, blk.NC, m, n, k), func(t *testing.T) {
-				cfg := Config{Blocking: blk}
+				cfg := Config{Kernels: set, Blocking: blk}
 				var first []float32
-				for threads := 1; threads <= 5; threads++ {
+				for _, threads := range []int{1, 2, 3, 4, 5, 8, 13} {
 					p := newProblem(3, false, false, m, n, k, 1, 0, 1, true)
 					p.run(cfg, make([]float32, cfg.WorkspaceSize(m, n, k)), threads)
-					if first == nil {
+					if threads == 1 {
 						first = slices.Clone(p.c())
 						want, scale := p.reference() // beta = 0: C is not read
 						p.check(t, want, scale)
@@ -261,8 +313,12 @@ func bitwiseEqual(x, y []float32) bool {
 // TestSgemmPackedMatchesReference covers PackA with transposes and alpha,
 // SgemmPacked with transB, beta, k = 0 and tiny blockings.
 func TestSgemmPackedMatchesReference(t *testing.T) {
+	forEachSet(t, testSgemmPackedMatchesReference)
+}
+
+func testSgemmPackedMatchesReference(t *testing.T, set *kernels.Set) {
 	for _, blk := range []Blocking{{}, smallBlocking} {
-		cfg := Config{Blocking: blk}
+		cfg := Config{Kernels: set, Blocking: blk}
 		for _, s := range append(shapes, [3]int{4, 6, 0}) {
 			for _, tr := range [][2]bool{{false, false}, {true, true}} {
 				for _, beta := range []float32{0, 1, -2} {
@@ -311,16 +367,128 @@ func TestSgemmPanics(t *testing.T) {
 	}
 }
 
-// TestWorkspaceSize checks that the reported size is enough (the exact size
-// is used above) and independent of the thread count by construction.
+// TestWorkspaceSize checks the reported size (the exact size is used above,
+// and nil workspaces elsewhere), which is independent of the thread count by
+// construction.
 func TestWorkspaceSize(t *testing.T) {
 	if got := WorkspaceSize(0, 5, 5); got != 0 {
 		t.Errorf("WorkspaceSize(0,5,5) = %d, want 0", got)
 	}
-	s, blk := Config{}.resolve()
-	m, n, k := 100, 5000, 1000
-	want := min(k, blk.KC)*min(roundUp(n, s.NR), blk.NC) + min(k, blk.KC)*roundUp(m, s.MR)
-	if got := WorkspaceSize(m, n, k); got != want {
-		t.Errorf("WorkspaceSize(%d,%d,%d) = %d, want %d", m, n, k, got, want)
+	forEachSet(t, func(t *testing.T, set *kernels.Set) {
+		cfg := Config{Kernels: set}
+		s, blk := cfg.resolve()
+		for _, d := range [][3]int{{100, 5000, 1000}, {3, 2, 1}, {64, 49, 4608}} {
+			m, n, k := d[0], d[1], d[2]
+			bPanels := max(min(ceilDiv(n, s.NR), blk.NC/s.NR), minBPanels)
+			want := min(k, blk.KC)*s.NR*bPanels + k*roundUp(m, s.MR)
+			if got := cfg.WorkspaceSize(m, n, k); got != want {
+				t.Errorf("WorkspaceSize(%d,%d,%d) = %d, want %d", m, n, k, got, want)
+			}
+			wantPacked := want - k*roundUp(m, s.MR)
+			if swapped(s, m, n) {
+				wantPacked = k * roundUp(n, s.MR)
+			}
+			if got, want := cfg.PackA(false, m, k, 1, make([]float32, m*k), k).WorkspaceSize(n), wantPacked; got != want {
+				t.Errorf("PackedA.WorkspaceSize(%d) = %d, want %d", n, got, want)
+			}
+		}
+	})
+}
+
+// TestSwapped checks the orientation choice: narrow products of SgemmPacked
+// run as Cᵀ when the set has a transposed-store strip; TestSgemmThreadInvariance
+// checks that both orientations give the same bits (SgemmPacked swaps
+// 512×49, Sgemm never does).
+func TestSwapped(t *testing.T) {
+	forEachSet(t, func(t *testing.T, set *kernels.Set) {
+		if set.SgemmStripT == nil {
+			for _, d := range [][2]int{{512, 49}, {1000, 1}} {
+				if swapped(set, d[0], d[1]) {
+					t.Errorf("%s has no transposed strip but swapped(%d, %d)", set.Name, d[0], d[1])
+				}
+			}
+			return
+		}
+		for _, c := range []struct {
+			m, n int
+			want bool
+		}{{512, 49, true}, {512, 7, true}, {512, 512, false}, {64, 3136, false}, {256, 196, false}, {49, 512, false}} {
+			if got := swapped(set, c.m, c.n); got != c.want {
+				t.Errorf("swapped(%s, m=%d, n=%d) = %t, want %t", set.Name, c.m, c.n, got, c.want)
+			}
+		}
+	})
+}
+
+// TestSwappedBitwise runs SgemmPacked on narrow shapes in both
+// orientations: the results must be the same bits (and match the reference).
+func TestSwappedBitwise(t *testing.T) {
+	forEachSet(t, func(t *testing.T, set *kernels.Set) {
+		for _, blk := range []Blocking{{}, {MC: 2 * set.MR, KC: 37, NC: 2 * set.NR}} {
+			sizes := [][3]int{{512, 49, 300}, {100, 7, 64}, {37, 1, 20}, {160, 13, 9}}
+			if testing.Short() {
+				sizes[0] = [3]int{128, 49, 40}
+			}
+			for _, d := range sizes {
+				m, n, k := d[0], d[1], d[2]
+				for _, beta := range []float32{0, 1, 0.5} {
+					cfg := Config{Kernels: set, Blocking: blk}
+					var got [2][]float32
+					for i, off := range []bool{false, true} {
+						noSwap = off
+						p := newProblem(6, false, false, m, n, k, 1.5, beta, 2, beta == 0)
+						pa := cfg.PackA(false, m, k, p.alpha, p.a, p.lda)
+						var want, scale []float64
+						if i == 0 {
+							want, scale = p.reference()
+						}
+						SgemmPacked(pa, false, n, p.b, p.ldb, beta, p.c(), p.ldc, nil, 2)
+						if i == 0 {
+							p.check(t, want, scale)
+						}
+						got[i] = slices.Clone(p.cbuf)
+					}
+					noSwap = false
+					if !bitwiseEqual(got[0], got[1]) {
+						t.Fatalf("%s m=%d n=%d k=%d beta=%g: swapped and normal orientations differ", set.Name, m, n, k, beta)
+					}
+				}
+			}
+		}
+	})
+}
+
+// TestBlocking checks the cpuid-derived blocking and the defaults.
+func TestBlocking(t *testing.T) {
+	forEachSet(t, func(t *testing.T, set *kernels.Set) {
+		b := CacheBlocking(set)
+		if b.KC < 32 || b.KC%8 != 0 || b.MC < set.MR || b.MC%set.MR != 0 || b.NC < set.NR || b.NC%set.NR != 0 {
+			t.Fatalf("CacheBlocking(%s) = %+v", set.Name, b)
+		}
+		s, r := Config{Kernels: set}.Resolve()
+		if s != set || r != b {
+			t.Fatalf("zero Config resolves to %v %+v, want %v %+v", s, r, set, b)
+		}
+		_, r = Config{Kernels: set, Blocking: Blocking{MC: 1, KC: 5, NC: 1}}.Resolve()
+		if r != (Blocking{MC: set.MR, KC: 5, NC: set.NR}) {
+			t.Fatalf("explicit blocking resolves to %+v", r)
+		}
+		t.Logf("%s: %+v", set.Name, b)
+	})
+}
+
+// TestActiveAtCallTime checks that the zero Config follows kernels.Select.
+func TestActiveAtCallTime(t *testing.T) {
+	defer func() { _ = kernels.Select("auto") }()
+	for _, name := range kernels.Available() {
+		if err := kernels.Select(name); err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := (Config{}).Resolve(); s.Name != name {
+			t.Fatalf("after Select(%s) the zero Config uses %s", name, s.Name)
+		}
+		if pa := PackA(false, 3, 3, 1, make([]float32, 9), 3); pa.Kernels().Name != name {
+			t.Fatalf("after Select(%s) PackA packs for %s", name, pa.Kernels().Name)
+		}
 	}
 }

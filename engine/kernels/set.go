@@ -3,12 +3,13 @@ package kernels
 import (
 	"fmt"
 	"strings"
-	"sync"
+
+	"github.com/klauspost/cpuid/v2"
 )
 
 // Set is one family of micro-kernels sharing a register tile and packing format.
 type Set struct {
-	// Name is the registered name: "generic", later "avx2", "avx512".
+	// Name is the registered name: "generic", "avx2", "avx512".
 	Name string
 	// MR×NR is the register tile: rows of A per packed A panel and columns of
 	// B per packed B panel.
@@ -20,51 +21,84 @@ type Set struct {
 	//
 	// a holds at least k·MR packed elements, b at least k·NR, c at least
 	// (MR−1)·ldc+NR. The products are summed from zero in ascending p and C
-	// is added last. k = 0 is allowed (C is zeroed or kept). It panics on
-	// short buffers: only a programming error can cause those.
+	// is added last (the assembly sets fuse each multiply-add, so they round
+	// once per step instead of twice). k = 0 is allowed (C is zeroed or
+	// kept). It panics on short buffers: only a programming error can cause
+	// those.
 	Sgemm func(k int, a, b, c []float32, ldc int, accumulate bool)
+
+	// SgemmStrip, when not nil, is Sgemm over tiles tiles stacked down C
+	// that share one B panel: tile t reads the A panel at a[t·aStride:] and
+	// writes C at c[t·MR·ldc:]. It gives the same bits as tiles calls of
+	// Sgemm and exists to save the per-call overhead in the driver's inner
+	// loop.
+	SgemmStrip func(k, tiles int, a []float32, aStride int, b, c []float32, ldc int, accumulate bool)
+
+	// SgemmStripT, when not nil, is SgemmStrip with every tile stored
+	// transposed: element (r, j) of tile t goes to c[j·ldc + t·MR + r]
+	// (ldc ≥ tiles·MR). With it the driver computes a narrow C as
+	// Cᵀ = op(B)ᵀ·op(A)ᵀ, which wastes less of the register tile when n is
+	// small (ResNet's 7×7 layers: n = 49). The sums are the same FMA chains,
+	// so the bits are those of SgemmStrip.
+	SgemmStripT func(k, tiles int, a []float32, aStride int, b, c []float32, ldc int, accumulate bool)
+
+	// SgemmEdge, when not nil, computes only the top-left mr×nr corner of
+	// a tile (1 ≤ mr ≤ MR, 1 ≤ nr ≤ NR; ldc ≥ nr, c at least (mr−1)·ldc+nr)
+	// and touches no other element of c. Every element it writes has the
+	// bits Sgemm would give it, so edge tiles need no scratch copy. When nil,
+	// the driver runs Sgemm on a scratch tile.
+	SgemmEdge func(k int, a, b, c []float32, ldc int, accumulate bool, mr, nr int)
+
+	// PackB, when not nil, packs panels full B panels of consecutive
+	// columns from a row-major matrix (ld ≥ panels·NR): for q < panels and
+	// p < kc, dst[q·kc·NR + p·NR : … + NR] = src[p·ld + q·NR : … + NR].
+	// The driver packs partial and transposed panels itself.
+	PackB func(dst, src []float32, ld, kc, panels int)
+
+	// Peak, when not nil, runs iters iterations of independent
+	// register-only FMAs of the set's width and returns the flops done:
+	// timing it measures this core's FMA peak (the denominator of a
+	// kernel's peak fraction).
+	Peak func(iters int) (flops float64)
+
+	// Requires lists the CPU features the set needs, e.g. "AVX2 FMA3"
+	// (empty for generic).
+	Requires string
+
+	features []cpuid.FeatureID // checked lazily by Supported
 }
 
 // String returns e.g. "generic(2x4)".
 func (s *Set) String() string { return fmt.Sprintf("%s(%dx%d)", s.Name, s.MR, s.NR) }
 
+// Supported reports whether this CPU (and operating system: cpuid checks
+// that the OS saves the vector state) can run the set.
+func (s *Set) Supported() bool { return len(s.features) == 0 || cpu().Supports(s.features...) }
+
+// missing explains why an unsupported set cannot run here.
+func (s *Set) missing() error {
+	var lack []string
+	for _, f := range s.features {
+		if !cpu().Supports(f) {
+			lack = append(lack, f.String())
+		}
+	}
+	brand := strings.TrimSpace(cpu().BrandName)
+	if brand == "" {
+		brand = "unknown"
+	}
+	return &setError{ErrUnsupportedSet, fmt.Sprintf("kernel set %s needs %s, which this CPU (%s) lacks",
+		s.Name, strings.Join(lack, " and "), brand)}
+}
+
 // Generic is the pure-Go kernel set: always compiled, always available, and
 // the reference every other set is tested against.
 var Generic = &Set{Name: "generic", MR: 2, NR: 4, Sgemm: sgemm2x4Generic}
 
-var (
-	setsMu sync.RWMutex
-	sets   = []*Set{Generic}
-)
+// compiled lists every set built into this binary in order of preference
+// (best last); archSets comes from sets_amd64.go or sets_other.go. The list
+// is static: no CPU detection happens at package initialisation.
+var compiled = append([]*Set{Generic}, archSets...)
 
-// Lookup returns the kernel set registered under name.
-func Lookup(name string) (*Set, error) {
-	setsMu.RLock()
-	defer setsMu.RUnlock()
-	for _, s := range sets {
-		if s.Name == name {
-			return s, nil
-		}
-	}
-	return nil, fmt.Errorf("unknown kernel set %q (have %s)", name, strings.Join(namesLocked(), ", "))
-}
-
-// Names lists the registered kernel sets in registration order (generic first).
-func Names() []string {
-	setsMu.RLock()
-	defer setsMu.RUnlock()
-	return namesLocked()
-}
-
-func namesLocked() []string {
-	out := make([]string, len(sets))
-	for i, s := range sets {
-		out[i] = s.Name
-	}
-	return out
-}
-
-// Active returns the kernel set in use. Only the generic set exists so far;
-// CPU detection (lazy, never in init) and the -kernels / CNNBENCH_KERNELS
-// override will choose here once assembly sets are registered.
-func Active() *Set { return Generic }
+// knownNames are the names the -kernels flag accepts on any build.
+var knownNames = []string{"generic", "avx2", "avx512"}
