@@ -30,6 +30,7 @@ func runInfer(args []string, stdout io.Writer) error {
 	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
 	out := fs.String("out", "", "write the logits here (.npy, float32)")
 	foldBN := fs.Bool("fold-bn", false, "fold BatchNorm into the preceding convolutions before running")
+	tune := addTuneFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -37,6 +38,9 @@ func runInfer(args []string, stdout io.Writer) error {
 		return usageError{err}
 	}
 	if err := selectKernels(*kernels); err != nil {
+		return err
+	}
+	if err := tune.apply(*threads); err != nil {
 		return err
 	}
 	if *batch < 1 {
@@ -79,6 +83,9 @@ func runInfer(args []string, stdout io.Writer) error {
 	if *foldBN {
 		g.FoldBatchNorm()
 	}
+	if err := tune.applyPlan(g); err != nil {
+		return err
+	}
 	ctx := &ops.Context{Algo: *algo, Threads: *threads}
 	start := time.Now()
 	y, err := g.Forward(ctx, x)
@@ -88,6 +95,15 @@ func runInfer(args []string, stdout io.Writer) error {
 	elapsed := time.Since(start)
 	if *out != "" {
 		if err := tensorio.WriteNPY(*out, y); err != nil {
+			return err
+		}
+	}
+	if *tune.savePlan != "" {
+		pf, err := g.ResolvePlan(ctx)
+		if err != nil {
+			return err
+		}
+		if err := graph.WritePlanFile(*tune.savePlan, pf); err != nil {
 			return err
 		}
 	}

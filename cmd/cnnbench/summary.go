@@ -5,7 +5,9 @@ import (
 	"io"
 
 	"github.com/cnnbench/cnnbench/architectures"
+	"github.com/cnnbench/cnnbench/engine/conv"
 	"github.com/cnnbench/cnnbench/engine/graph"
+	"github.com/cnnbench/cnnbench/engine/ops"
 	"github.com/cnnbench/cnnbench/engine/tensor"
 )
 
@@ -15,15 +17,41 @@ func runSummary(args []string, stdout io.Writer) error {
 	input := fs.String("input", "", "input shape CxHxW (default: the model's)")
 	classes := fs.Int("classes", 0, "number of classes (default: the model's)")
 	format := fs.String("format", "table", "output format: table, csv or json")
+	algo := fs.String("algo", "", "show the convolution algorithm each layer would run with this choice (e.g. auto); preparing plans may tune")
+	threads := fs.Int("threads", 0, "threads the choice is made for (0: all cores)")
+	tune := addTuneFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := checkFormat(*format); err != nil {
 		return err
 	}
+	if *algo != "" {
+		if _, err := conv.Lookup(*algo); err != nil {
+			return usageError{err}
+		}
+	}
+	if err := tune.apply(*threads); err != nil {
+		return err
+	}
 	g, err := buildModel(*model, *input, *classes)
 	if err != nil {
 		return err
+	}
+	if err := tune.applyPlan(g); err != nil {
+		return err
+	}
+	if *algo != "" || *tune.plan != "" {
+		g.Init(1)
+		pf, err := g.ResolvePlan(&ops.Context{Algo: *algo, Threads: *threads})
+		if err != nil {
+			return err
+		}
+		if *tune.savePlan != "" {
+			if err := graph.WritePlanFile(*tune.savePlan, pf); err != nil {
+				return err
+			}
+		}
 	}
 	t := &table{header: []string{"layer", "type", "output_shape", "params", "macs", "other_ops", "algo"}}
 	for _, li := range g.Summary() {

@@ -55,7 +55,7 @@ func (p Params) Validate() error {
 		return fmt.Errorf("conv: negative padding")
 	case p.Groups < 1 || p.Cin%p.Groups != 0 || p.Cout%p.Groups != 0:
 		return fmt.Errorf("conv: %d groups must divide Cin=%d and Cout=%d", p.Groups, p.Cin, p.Cout)
-	case p.OutH() < 1 || p.OutW() < 1:
+	case p.H+p.PadT+p.PadB < p.DilH*(p.KH-1)+1 || p.W+p.PadL+p.PadR < p.DilW*(p.KW-1)+1:
 		return fmt.Errorf("conv: %dx%d kernel (dilation %dx%d) larger than padded %dx%d input",
 			p.KH, p.KW, p.DilH, p.DilW, p.H+p.PadT+p.PadB, p.W+p.PadL+p.PadR)
 	}

@@ -206,7 +206,7 @@ func (c *Conv2D) plan(ctx *Context, p conv.Params) (conv.Plan, error) {
 	defer c.mu.Unlock()
 	key := planKey{algo, p.N, p.H, p.W}
 	if pl, ok := c.plans[key]; ok {
-		c.used = algo
+		c.used = usedName(algo, pl)
 		return pl, nil
 	}
 	pl, err := makePlan(algo, p, c.weights(), biasData(c.Bias))
@@ -225,8 +225,25 @@ func (c *Conv2D) plan(ctx *Context, p conv.Params) (conv.Plan, error) {
 		c.plans = map[planKey]conv.Plan{}
 	}
 	c.plans[key] = pl
-	c.used = algo
+	c.used = usedName(algo, pl)
 	return pl, nil
+}
+
+// usedName is algo, or "auto:<choice>" when auto delegated.
+func usedName(algo string, pl conv.Plan) string {
+	if ch, ok := pl.(conv.Chooser); ok {
+		return algo + ":" + ch.Chosen()
+	}
+	return algo
+}
+
+// Resolve prepares (without running) the plan for an input of shape in and
+// returns the algorithm that would run, e.g. "im2col" or "auto:direct".
+func (c *Conv2D) Resolve(ctx *Context, in tensor.Shape) (string, error) {
+	if _, err := c.plan(ctx, c.Problem(in)); err != nil {
+		return "", err
+	}
+	return c.UsedAlgo(), nil
 }
 
 func makePlan(algo string, p conv.Params, w, b []float32) (conv.Plan, error) {
