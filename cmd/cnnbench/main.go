@@ -22,7 +22,11 @@ var commands = []command{
 	{"summary", "per-layer table of one model (name, type, output shape, params, MACs, algorithm)", runSummary},
 	{"infer", "run one forward pass and write the logits as .npy", runInfer},
 	{"export", "write a model's deterministic weights (safetensors) and input (.npy)", runExport},
+	{"layers", "compare every convolution algorithm on every conv shape of chosen models (and auto's loss vs the best)", runLayers},
 	{"cpuinfo", "what the kernel dispatch sees: CPU, features, kernel sets", runCPUInfo},
+	{"report", "Markdown tables (paper vs ours) and PNG/SVG figures from results", runReport},
+	{"bench", "the benchmark matrix: latency of models × algorithms × kernels × threads × batch, resumable", runBench},
+	{"compare", "the same cases across runs, machines or frameworks: ratios with spread", runCompare},
 }
 
 // usageError marks errors caused by how the command was called (exit 2).
@@ -112,8 +116,7 @@ func newFlags(name, synopsis string, stdout io.Writer) *flag.FlagSet {
 // stray positional arguments.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+		if errors.Is(err, flag.ErrHelp) { // the flag package has printed the usage
 			return err
 		}
 		return usageError{err}

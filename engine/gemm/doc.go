@@ -14,15 +14,16 @@
 // Multiplication", ACM TOMS 2008; BLIS), with the Blocking sizes:
 //
 //	pack all of A into MR-tall panels over all of k  (once per call, split
-//	                                                   over threads; none when prepacked)
+//	                                                   over threads; none when prepacked;
+//	                                                   kernels.Set.PackA when the set has it)
 //	split C into one region per thread (row tiles × column panels)
 //	per thread, on its region:
 //	  for jc over its columns in NC:    B block KC×NC: L2/L3
-//	    for pc over k in KC:
-//	      for ic over its rows in MC:   A block MC×KC: L2
-//	        for jr over the block in NR:  B panel KC×NR: L1, packed (a few
-//	                                      panels at a time) just before its
-//	                                      first use, into the thread's own buffer
+//	    for pc over k in KC:            (KC blocks balanced: kcStep)
+//	      for ic over its rows in MC:   A block MC×KC: L2 (MC blocks balanced)
+//	        for jr over the block in NR:  B panel KC×NR: L1, packed just before
+//	                                      its first use (kernels.Set.PackB) into
+//	                                      the thread's own buffer
 //	          for ir in MR: micro-kernel MR×NR (registers), a strip of tiles
 //	                        per call (kernels.Set.SgemmStrip)
 //

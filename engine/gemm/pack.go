@@ -1,5 +1,17 @@
 package gemm
 
+import "github.com/cnnbench/cnnbench/engine/kernels"
+
+// packAPanel is packA through the kernel set's assembly packer when it has
+// one and the panel is full and not transposed (the same bits either way).
+func packAPanel(s *kernels.Set, dst []float32, transA bool, a []float32, lda int, alpha float32, i0, mr, kc int) {
+	if s.PackA != nil && !transA && mr == s.MR && kc > 0 {
+		s.PackA(dst, a[i0*lda:], lda, kc, alpha)
+		return
+	}
+	packA(dst, transA, a, lda, alpha, i0, mr, 0, kc, s.MR)
+}
+
 // packA packs rows [i0, i0+mr) and depths [p0, p0+kc) of alpha·op(A) into one
 // kc×MR panel (dst[p·MR+ii]), zero-padding rows mr..MR−1.
 // op(A)[i,p] is a[i·lda+p], or a[p·lda+i] when transA.

@@ -46,7 +46,7 @@ func (cfg Config) PackA(transA bool, m, k int, alpha float32, a []float32, lda i
 		return pa
 	}
 	for t := 0; t*s.MR < m; t++ {
-		packA(pa.data[t*k*s.MR:], transA, a, lda, alpha, t*s.MR, min(s.MR, m-t*s.MR), 0, k, s.MR)
+		packAPanel(s, pa.data[t*k*s.MR:], transA, a, lda, alpha, t*s.MR, min(s.MR, m-t*s.MR), k)
 	}
 	return pa
 }
@@ -58,11 +58,15 @@ func (pa *PackedA) K() int { return pa.k }
 // Kernels is the kernel set the panels were packed for.
 func (pa *PackedA) Kernels() *kernels.Set { return pa.set }
 
-// Len is the number of float32 the packed panels hold (m rounded up to MR, times k).
+// Len is the number of float32 the packed panels hold (m rounded up to MR,
+// times k). A PackedA used for narrow products (SgemmPacked computing Cᵀ)
+// also keeps a transposed copy of about the same size, built on first use.
 func (pa *PackedA) Len() int { return len(pa.data) }
 
-// WorkspaceSize is the scratch SgemmPacked needs for n columns: one packed
-// KC×NC block of B. It does not depend on the thread count.
+// WorkspaceSize is the scratch SgemmPacked needs for n columns: the packed-B
+// panels the threads share out or, for a product narrow enough to run as Cᵀ
+// (see the package documentation), op(B)ᵀ packed into MR panels. It does not
+// depend on the thread count.
 func (pa *PackedA) WorkspaceSize(n int) int {
 	if pa.m == 0 || n == 0 || pa.k == 0 {
 		return 0
@@ -132,4 +136,55 @@ func SgemmPacked(pa *PackedA, transB bool, n int, b []float32, ldb int, beta flo
 		d.rTrans, d.r, d.ldr = transB, b, ldb
 	}
 	d.run(ws, threads)
+}
+
+// PackedBLen is the length of a right operand packed for SgemmPrepacked
+// with pa's kernel set: n rounded up to the set's NR, times k.
+func (pa *PackedA) PackedBLen(n int) int { return roundUp(n, pa.set.NR) * pa.k }
+
+// PackB packs op(B) (k×n; B stored k×n with ldb ≥ n, or n×k with ldb ≥ k
+// when transB) into dst, len(dst) ≥ pa.PackedBLen(n), for SgemmPrepacked:
+// ceil(n/NR) panels of k×NR, dst[q·k·NR + p·NR + j] = op(B)[p, q·NR+j],
+// the last panel zero-padded. A producer of B (an im2col or Winograd
+// transform) may write this layout directly instead and skip the copy.
+func (pa *PackedA) PackB(transB bool, n int, b []float32, ldb int, dst []float32) {
+	const fn = "gemm.PackedA.PackB"
+	checkB(fn, transB, pa.k, n, b, ldb)
+	if len(dst) < pa.PackedBLen(n) {
+		panic(fmt.Sprintf("%s: dst has %d elements, want ≥ %d", fn, len(dst), pa.PackedBLen(n)))
+	}
+	NR := pa.set.NR
+	for q := 0; q*NR < n; q++ {
+		packB(dst[q*pa.k*NR:], transB, b, ldb, 0, pa.k, q*NR, min(NR, n-q*NR), NR)
+	}
+}
+
+// SgemmPrepacked computes C = A·B + beta·C with both operands packed: A by
+// PackA, B (k×n) in pa's panel layout (see PackB). It needs no workspace and
+// gives the bits of SgemmPacked on the same operands (it never swaps the
+// orientation). Semantics of beta, threads and determinism are those of
+// Sgemm.
+func SgemmPrepacked(pa *PackedA, pb []float32, n int, beta float32, c []float32, ldc int, threads int) {
+	const fn = "gemm.SgemmPrepacked"
+	if pa == nil {
+		panic(fn + ": nil PackedA")
+	}
+	if n < 0 {
+		panic(fmt.Sprintf("%s: negative dimension n=%d", fn, n))
+	}
+	m, k := pa.m, pa.k
+	checkMatrix(fn, "C", m, n, c, ldc)
+	if m == 0 || n == 0 {
+		return
+	}
+	if k == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	if len(pb) < pa.PackedBLen(n) {
+		panic(fmt.Sprintf("%s: packed B has %d elements, want ≥ %d", fn, len(pb), pa.PackedBLen(n)))
+	}
+	d := driver{set: pa.set, blk: pa.blk, m: m, n: n, k: k,
+		left: pa.data, right: pb, beta: beta, c: c, ldc: ldc}
+	d.run(nil, threads)
 }

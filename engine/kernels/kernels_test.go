@@ -84,14 +84,20 @@ func nanSlice(n int) []float32 {
 	return x
 }
 
-// sets returns every set usable here; assembly sets this CPU lacks are
-// reported as skipped so a run shows what it did not test.
+// sets returns every set usable here; each compiled set this CPU lacks
+// shows up as a skipped subtest saying why, so a run lists what it did not
+// test (avx512 on CPUs without AVX-512F).
 func sets(t testing.TB) []*Set {
 	var out []*Set
 	for _, name := range Compiled() {
 		s, err := Lookup(name)
 		if err != nil {
-			t.Logf("not testing %s: %v", name, err)
+			switch t := t.(type) {
+			case *testing.T:
+				t.Run("kernels="+name, func(t *testing.T) { t.Skipf("not testing %s: %v", name, err) })
+			case *testing.B:
+				t.Run("kernels="+name, func(b *testing.B) { b.Skipf("not benchmarking %s: %v", name, err) })
+			}
 			continue
 		}
 		out = append(out, s)
@@ -332,6 +338,46 @@ func TestPackB(t *testing.T) {
 				}
 			}()
 			s.PackB(make([]float32, 4*s.NR), make([]float32, 2*s.NR+2*s.NR-1), 2*s.NR, 2, 2)
+		}()
+	}
+}
+
+// TestPackA checks the assembly A packers against the Go loop, bit for bit
+// (alpha included), with guard bands around dst.
+func TestPackA(t *testing.T) {
+	const guard = 8
+	for _, s := range sets(t) {
+		if s.PackA == nil {
+			continue
+		}
+		for _, kc := range []int{0, 1, 15, 16, 17, 33, 64, 100} {
+			for _, alpha := range []float32{1, -0.37} {
+				lda := kc + 5
+				r := rand.New(rand.NewPCG(uint64(kc), 2))
+				src := randSlice(r, s.MR*lda)
+				buf := nanSlice(kc*s.MR + 2*guard)
+				s.PackA(buf[guard:guard+kc*s.MR], src, lda, kc, alpha)
+				for i, v := range buf {
+					if i < guard || i >= guard+kc*s.MR {
+						if !math.IsNaN(float64(v)) {
+							t.Fatalf("%s kc=%d: wrote outside dst at %d", s.Name, kc, i-guard)
+						}
+						continue
+					}
+					p, row := (i-guard)/s.MR, (i-guard)%s.MR
+					if want := alpha * src[row*lda+p]; math.Float32bits(v) != math.Float32bits(want) {
+						t.Fatalf("%s kc=%d alpha=%g: dst[%d,%d] = %v, want %v", s.Name, kc, alpha, p, row, v, want)
+					}
+				}
+			}
+		}
+		func() {
+			defer func() {
+				if msg, _ := recover().(string); !strings.HasPrefix(msg, "kernels.") {
+					t.Errorf("%s: PackA on a short source: panic %q", s.Name, msg)
+				}
+			}()
+			s.PackA(make([]float32, 16*s.MR), make([]float32, 16*s.MR-1), 16, 16, 1)
 		}()
 	}
 }

@@ -55,6 +55,11 @@ type Set struct {
 	// The driver packs partial and transposed panels itself.
 	PackB func(dst, src []float32, ld, kc, panels int)
 
+	// PackA, when not nil, packs one full A panel from a row-major matrix
+	// (lda ≥ kc): dst[p·MR + i] = alpha·src[i·lda + p] for i < MR, p < kc.
+	// The driver packs partial and transposed panels itself.
+	PackA func(dst, src []float32, lda, kc int, alpha float32)
+
 	// Peak, when not nil, runs iters iterations of independent
 	// register-only FMAs of the set's width and returns the flops done:
 	// timing it measures this core's FMA peak (the denominator of a

@@ -1,0 +1,80 @@
+// Command _gen writes the amd64 assembly of engine/kernels with avo.
+//
+// It is a module of its own so that avo never enters the main go.mod, and
+// its folder starts with an underscore so that ./... skips it. Run it through
+// go generate in engine/kernels, or by hand from this folder:
+//
+//	go run . -dir ..
+//
+// For every kernel set it writes sgemm_<set>_amd64.s and the Go declarations
+// sgemm_<set>_amd64.go into -dir. The output depends only on this program, not
+// on paths or flags, so `make check-generate` can regenerate into a temporary
+// folder and compare.
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"go/format"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/pass"
+	"github.com/mmcloughlin/avo/printer"
+)
+
+func main() {
+	log.SetFlags(0)
+	log.SetPrefix("_gen: ")
+	dir := flag.String("dir", "..", "output `folder` (engine/kernels)")
+	flag.Parse()
+	for _, s := range sets {
+		if err := write(*dir, s); err != nil {
+			log.Fatal(err)
+		}
+	}
+}
+
+// write generates one kernel set into dir/sgemm_<file>_amd64.{s,go}.
+func write(dir string, s isa) error {
+	ctx := build.NewContext()
+	ctx.ConstraintExpr("amd64,!purego")
+	newGen(ctx, s).all()
+	f, err := ctx.Result()
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.file, err)
+	}
+	if err := pass.Compile.Execute(f); err != nil {
+		return fmt.Errorf("%s: %w", s.file, err)
+	}
+	// A fixed generator name (not argv) keeps the header independent of
+	// the output folder.
+	cfg := printer.Config{Name: "engine/kernels/_gen (go generate)", Pkg: "kernels"}
+	asm, err := printer.NewGoAsm(cfg).Print(f)
+	if err != nil {
+		return err
+	}
+	stubs, err := printer.NewStubs(cfg).Print(f)
+	if err != nil {
+		return err
+	}
+	if stubs, err = format.Source(stubs); err != nil {
+		return err
+	}
+	base := filepath.Join(dir, "sgemm_"+s.file+"_amd64")
+	if err := writeIfChanged(base+".s", asm); err != nil {
+		return err
+	}
+	return writeIfChanged(base+".go", stubs)
+}
+
+// writeIfChanged leaves an identical file alone (its mtime too).
+func writeIfChanged(name string, b []byte) error {
+	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	return os.WriteFile(name, b, 0o644)
+}
