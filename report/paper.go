@@ -167,13 +167,13 @@ func alexnetTable() (*Table, error) {
 		}
 		pc, mc := "", ""
 		if kind == "CONV" || kind == "FC" {
-			pc, mc = commas(li.Params), commas(li.Cost.MACs)
+			pc, mc = Commas(li.Params), Commas(li.Cost.MACs)
 		} else {
 			pc, mc = "0", "0"
 		}
 		s.Rows = append(s.Rows, []string{name, "`" + n.Name + "`", spec, r.volume, ours, pc, mc, eq, note})
 	}
-	s.Rows = append(s.Rows, []string{"**total**", "", "", "", "", "**" + commas(tot.Params) + "**", "**" + commas(tot.MACs) + "**",
+	s.Rows = append(s.Rows, []string{"**total**", "", "", "", "", "**" + Commas(tot.Params) + "**", "**" + Commas(tot.MACs) + "**",
 		"✓", "reference: 60,965,224 params, 724,406,816 MACs"})
 	t.Sections = append(t.Sections, s)
 
@@ -185,16 +185,16 @@ func alexnetTable() (*Table, error) {
 		Header: []string{"quantity", "reported", "source", "ours (exact)", "difference", "match", "reason"},
 		Align:  "lrlrrcl"}
 	tot2.Rows = [][]string{
-		{"params", "60M", spec.PaperParams.Source, commas(tot.Params), diffIn(tot.Params, spec.PaperParams, 1e6, 2, "M"),
+		{"params", "60M", spec.PaperParams.Source, Commas(tot.Params), diffIn(tot.Params, spec.PaperParams, 1e6, 2, "M"),
 			matchCell(tot.Params, spec.PaperParams), "the abstract's \"60 million\" is a round figure, not a rounding to the nearest million (without the GPU groups: 62,378,344)"},
-		{"MACs", "720M", spec.PaperMACs.Source, commas(tot.MACs), diffIn(tot.MACs, spec.PaperMACs, 1e6, 1, "M"),
+		{"MACs", "720M", spec.PaperMACs.Source, Commas(tot.MACs), diffIn(tot.MACs, spec.PaperMACs, 1e6, 1, "M"),
 			matchCell(tot.MACs, spec.PaperMACs), "a rounded quote (the 2012 paper gives no FLOPs)"},
-		{"neurons (conv + FC outputs)", "650,000", "Krizhevsky et al. 2012, abstract", commas(tot.Activations),
-			fmt.Sprintf("+%s (%+.1f%%)", commas(tot.Activations-650000), 100*float64(tot.Activations-650000)/650000), "≈", "a round figure"},
-		{"torchvision `alexnet` params", commas(int64(tv.Spec.PaperParams.Value)), tv.Spec.PaperParams.Source, commas(tv.Totals.Params),
+		{"neurons (conv + FC outputs)", "650,000", "Krizhevsky et al. 2012, abstract", Commas(tot.Activations),
+			fmt.Sprintf("+%s (%+.1f%%)", Commas(tot.Activations-650000), 100*float64(tot.Activations-650000)/650000), "≈", "a round figure"},
+		{"torchvision `alexnet` params", Commas(int64(tv.Spec.PaperParams.Value)), tv.Spec.PaperParams.Source, Commas(tv.Totals.Params),
 			diffIn(tv.Totals.Params, tv.Spec.PaperParams, 1, 0, ""), matchCell(tv.Totals.Params, tv.Spec.PaperParams),
 			"different network (\"One weird trick\" widths 64-192-384-256-256, 224 input)"},
-		{"torchvision `alexnet` MACs", "0.714G", tv.Spec.PaperMACs.Source, commas(tv.Totals.MACs),
+		{"torchvision `alexnet` MACs", "0.714G", tv.Spec.PaperMACs.Source, Commas(tv.Totals.MACs),
 			diffIn(tv.Totals.MACs, tv.Spec.PaperMACs, 1e6, 1, "M"), matchCell(tv.Totals.MACs, tv.Spec.PaperMACs), "exact count rounds to the printed value"},
 	}
 	t.Sections = append(t.Sections, tot2)
@@ -226,7 +226,7 @@ func vggTable() (*Table, error) {
 			macRep = reportedIn(sp.PaperMACs, 1e9)
 			macMatch = matchCell(a.Totals.MACs, sp.PaperMACs)
 		}
-		s.Rows = append(s.Rows, []string{r.cfg, "`" + r.model + "`", reportedIn(sp.PaperParams, 1e6), commas(a.Totals.Params),
+		s.Rows = append(s.Rows, []string{r.cfg, "`" + r.model + "`", reportedIn(sp.PaperParams, 1e6), Commas(a.Totals.Params),
 			diffIn(a.Totals.Params, sp.PaperParams, 1e6, 2, ""), matchCell(a.Totals.Params, sp.PaperParams),
 			scaled(float64(a.Totals.MACs), 1e9, 3), macRep, macMatch, reason(r.model, pm)})
 		models = append(models, r.model)
@@ -239,7 +239,7 @@ func vggTable() (*Table, error) {
 		"He et al. 2015 (ResNet) quote VGG-16/19 as 15.3/19.6 billion FLOPs (mult-adds), MobileNet Table 8 as 15300M. "+
 			"Ours: VGG-16 %s MACs, of which the three FC layers are %s, so the conv layers alone are %s (15.3 G): the "+
 			"15.3 quote counts the convolutions only. VGG-19 is %s MACs (19.6 G with the FC layers).",
-		commas(d.Totals.MACs), commas(fc), commas(d.Totals.MACs-fc), commas(e.Totals.MACs))}})
+		Commas(d.Totals.MACs), Commas(fc), Commas(d.Totals.MACs-fc), Commas(e.Totals.MACs))}})
 	t.Notes = notes(models...)
 	return t, nil
 }
@@ -292,14 +292,14 @@ func resnetTable() (*Table, error) {
 		rsn := reason(r.v1, a1.Spec.PaperMACs.Matches(a1.Totals.MACs))
 		if r.v1 != r.v15 {
 			d := a15.Totals.MACs - a1.Totals.MACs
-			rsn += fmt.Sprintf("; v1.5 runs the first 1×1 of conv3_x–conv5_x at the higher resolution: +%s MACs", commas(d))
+			rsn += fmt.Sprintf("; v1.5 runs the first 1×1 of conv3_x–conv5_x at the higher resolution: +%s MACs", Commas(d))
 		} else {
 			rsn += "; basic blocks: v1 = v1.5"
 		}
-		s.Rows = append(s.Rows, []string{r.label, reportedIn(a1.Spec.PaperMACs, 1e9), commas(a1.Totals.MACs),
+		s.Rows = append(s.Rows, []string{r.label, reportedIn(a1.Spec.PaperMACs, 1e9), Commas(a1.Totals.MACs),
 			diffIn(a1.Totals.MACs, a1.Spec.PaperMACs, 1e9, 3, " G"), matchCell(a1.Totals.MACs, a1.Spec.PaperMACs),
-			commas(a15.Totals.MACs), fmt.Sprintf("%.3f", r.tvGFLOPS), matchCell(a15.Totals.MACs, tv),
-			commas(a15.Totals.Params), rsn})
+			Commas(a15.Totals.MACs), fmt.Sprintf("%.3f", r.tvGFLOPS), matchCell(a15.Totals.MACs, tv),
+			Commas(a15.Totals.Params), rsn})
 		models = append(models, r.v1)
 		if r.v1 != r.v15 {
 			models = append(models, r.v15)
@@ -316,7 +316,7 @@ func resnetTable() (*Table, error) {
 			"%s (v1) vs %s (v1.5) for ResNet-50. v1's 3.858 G prints as 3.9 G to the paper's one decimal, so Table 1 "+
 			"truncates ResNet-50 (ResNet-101 and -152 v1 round to their printed 7.6 and 11.3). Counters that also cost "+
 			"BN, ReLU and pooling print 4.11–4.14 G (timm, ptflops, THOP).",
-			commas(a15.Totals.MACs-a1.Totals.MACs), commas(a1.Totals.MACs), commas(a15.Totals.MACs))}})
+			Commas(a15.Totals.MACs-a1.Totals.MACs), Commas(a1.Totals.MACs), Commas(a15.Totals.MACs))}})
 	t.Notes = notes(models...)
 	return t, nil
 }
@@ -345,9 +345,9 @@ func densenetTable() (*Table, error) {
 		pm, mm := sp.PaperParams.Matches(a.Totals.Params), sp.PaperMACs.Matches(a.Totals.MACs)
 		rp := reportedIn(sp.PaperParams, 1e6) + "M"
 		if sp.PaperParams.Precision == 1 {
-			rp = commas(int64(sp.PaperParams.Value))
+			rp = Commas(int64(sp.PaperParams.Value))
 		}
-		s.Rows = append(s.Rows, []string{"`" + m + "`", rp, commas(a.Totals.Params), diffIn(a.Totals.Params, sp.PaperParams, 1e6, 2, ""),
+		s.Rows = append(s.Rows, []string{"`" + m + "`", rp, Commas(a.Totals.Params), diffIn(a.Totals.Params, sp.PaperParams, 1e6, 2, ""),
 			matchCell(a.Totals.Params, sp.PaperParams), reportedIn(sp.PaperMACs, 1e9), scaled(float64(a.Totals.MACs), 1e9, 3),
 			matchCell(a.Totals.MACs, sp.PaperMACs), reason(m, pm, mm)})
 	}
@@ -421,7 +421,7 @@ func mobilenetTable(m *measure) (*Table, error) {
 			}
 			pm, mm := sp.PaperParams.Matches(a.Totals.Params), sp.PaperMACs.Matches(a.Totals.MACs)
 			c := []string{"`" + r[0] + "`", r[1], acc, reportedIn(sp.PaperMACs, 1e6), scaled(float64(a.Totals.MACs), 1e6, 1),
-				matchCell(a.Totals.MACs, sp.PaperMACs), reportedIn(sp.PaperParams, 1e6), commas(a.Totals.Params),
+				matchCell(a.Totals.MACs, sp.PaperMACs), reportedIn(sp.PaperParams, 1e6), Commas(a.Totals.Params),
 				matchCell(a.Totals.Params, sp.PaperParams), m.latencyCell(r[0], 1)}
 			if many != "" {
 				c = append(c, m.latencyCell(r[0], n))
@@ -503,7 +503,7 @@ func shufflenetTable(m *measure) (*Table, error) {
 			mm := sp.PaperMACs.Matches(a.Totals.MACs)
 			c := []string{"`" + model + "`", strings.TrimSuffix(sc.scale, ".0") + "×", fmt.Sprint(g), fmt.Sprint(sc.label),
 				reportedIn(sp.PaperMACs, 1e6), scaled(float64(a.Totals.MACs), 1e6, 1), matchCell(a.Totals.MACs, sp.PaperMACs),
-				errPct, commas(a.Totals.Params), m.latencyCell(model, 1)}
+				errPct, Commas(a.Totals.Params), m.latencyCell(model, 1)}
 			if many != "" {
 				c = append(c, m.latencyCell(model, n))
 			}
@@ -535,7 +535,7 @@ func efficientnetTable(m *measure) (*Table, error) {
 		ra := reportedTop1[model]
 		pm, mm := sp.PaperParams.Matches(a.Totals.Params), sp.PaperMACs.Matches(a.Totals.MACs)
 		s.Rows = append(s.Rows, []string{fmt.Sprintf("`%s`", model), fmt.Sprintf("%d", sp.Input[1]),
-			fmt.Sprintf("%.1f / %.1f", ra.Top1, ra.Top5), reportedIn(sp.PaperParams, 1e6) + "M", commas(a.Totals.Params),
+			fmt.Sprintf("%.1f / %.1f", ra.Top1, ra.Top5), reportedIn(sp.PaperParams, 1e6) + "M", Commas(a.Totals.Params),
 			matchCell(a.Totals.Params, sp.PaperParams), reportedIn(sp.PaperMACs, 1e9) + "B", scaled(float64(a.Totals.MACs), 1e9, 3),
 			diffIn(a.Totals.MACs, sp.PaperMACs, 1e9, 3, ""), matchCell(a.Totals.MACs, sp.PaperMACs), reason(model, pm, mm)})
 		models = append(models, model)

@@ -121,8 +121,8 @@ func cell(s string) string {
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
-// commas prints an integer with thousands separators.
-func commas(v int64) string {
+// Commas prints an integer with thousands separators: 138357544 → "138,357,544".
+func Commas(v int64) string {
 	s := strconv.FormatInt(v, 10)
 	neg := strings.HasPrefix(s, "-")
 	if neg {
@@ -218,5 +218,5 @@ func fnum(v float64) string {
 // mfmt prints an exact count in millions with 2 decimals and the exact
 // integer ("138.36M (138,357,544)").
 func millions(v int64) string {
-	return fmt.Sprintf("%s (%.2fM)", commas(v), float64(v)/1e6)
+	return fmt.Sprintf("%s (%.2fM)", Commas(v), float64(v)/1e6)
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
+	"github.com/cnnbench/cnnbench/report"
 	"io"
 	"math"
 	"strconv"
@@ -152,21 +153,5 @@ func si(v float64) string {
 	return strconv.FormatFloat(v, 'g', 5, 64)
 }
 
-func commas(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// commas prints an integer with thousands separators.
+func commas(v int64) string { return report.Commas(v) }
