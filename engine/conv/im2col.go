@@ -119,25 +119,33 @@ func (pl *im2colPlan) Forward(out, in, ws []float32, threads int) {
 // im2col fills cols (K × Ho·Wo, K = (Cin/G)·KH·KW) from src, the Cin/G
 // channels of one image and group; see the file comment for the layout.
 func im2col(p Params, cols, src []float32, threads int) {
+	hw := p.OutH() * p.OutW()
+	ExpandColumns(p, cols, hw, 0, src, threads)
+}
+
+// ExpandColumns is im2col with a leading dimension: it writes row r of the
+// column matrix of src (the Cin/G channels of one image and group, K =
+// (Cin/G)·KH·KW rows of Ho·Wo) at cols[r·ld+off : r·ld+off+Ho·Wo], so that
+// several images' columns can sit side by side (the weight gradient uses it).
+func ExpandColumns(p Params, cols []float32, ld, off int, src []float32, threads int) {
 	ho, wo := p.OutH(), p.OutW()
 	hw := ho * wo
 	khw := p.KH * p.KW
-	rows := len(cols) / hw
-	parallel.For(rows, copyThreads(len(cols), threads), func(lo, hi int) {
+	rows := (p.Cin / p.Groups) * khw
+	parallel.For(rows, copyThreads(rows*hw, threads), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			c, i, j := r/khw, r%khw/p.KW, r%p.KW
 			plane := src[c*p.H*p.W : (c+1)*p.H*p.W]
-			dst := cols[r*hw : (r+1)*hw]
+			dst := cols[r*ld+off : r*ld+off+hw]
 			// Output columns x in [x0, x1) read inside the image:
 			// 0 ≤ x·sW − pL + j·dW < W.
-			off := j*p.DilW - p.PadL
-			x0 := 0
-			if off < 0 {
-				x0 = min((-off+p.StrideW-1)/p.StrideW, wo)
+			xoff := j*p.DilW - p.PadL
+			x0, x1 := 0, 0
+			if xoff < 0 {
+				x0 = min((-xoff+p.StrideW-1)/p.StrideW, wo)
 			}
-			x1 := 0
-			if p.W-off > 0 {
-				x1 = min((p.W-off+p.StrideW-1)/p.StrideW, wo)
+			if p.W-xoff > 0 {
+				x1 = min((p.W-xoff+p.StrideW-1)/p.StrideW, wo)
 			}
 			x1 = max(x1, x0)
 			for y := 0; y < ho; y++ {
@@ -151,11 +159,11 @@ func im2col(p Params, cols, src []float32, threads int) {
 				clear(row[:x0])
 				if p.StrideW == 1 {
 					if x1 > x0 { // the whole row may lie in the padding
-						copy(row[x0:x1], line[x0+off:x1+off])
+						copy(row[x0:x1], line[x0+xoff:x1+xoff])
 					}
 				} else {
 					for x := x0; x < x1; x++ {
-						row[x] = line[x*p.StrideW+off]
+						row[x] = line[x*p.StrideW+xoff]
 					}
 				}
 				clear(row[x1:])

@@ -168,7 +168,7 @@ func (c *Conv2D) backwardGemm(ctx *Context, p conv.Params, x, dy, dx, dw []float
 			if dw != nil {
 				for b := 0; b < m; b++ {
 					src := x[((n0+b)*p.Cin+g*cinG)*inPlane : ((n0+b)*p.Cin+(g+1)*cinG)*inPlane]
-					im2colTo(p, cols[:k*ld], ld, b*hw, src, ctx.Threads)
+					conv.ExpandColumns(p, cols[:k*ld], ld, b*hw, src, ctx.Threads)
 				}
 				// dW_gᵀ = cols·dY_gᵀ: the big operand (cols) is the
 				// left one, which the GEMM packs fastest.
@@ -205,45 +205,7 @@ func outRange(off, s, w, wo int) (x0, x1 int) {
 	return x0, max(x1, x0)
 }
 
-// im2colTo writes the column matrix of src (the Cin/G channels of one image
-// and group) into cols, row r at cols[r·ld+off : r·ld+off+Ho·Wo].
-func im2colTo(p conv.Params, cols []float32, ld, off int, src []float32, threads int) {
-	ho, wo := p.OutH(), p.OutW()
-	hw := ho * wo
-	khw := p.KH * p.KW
-	rows := (p.Cin / p.Groups) * khw
-	parallel.For(rows, copyThreads(rows*hw, threads), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			c, i, j := r/khw, r%khw/p.KW, r%p.KW
-			plane := src[c*p.H*p.W : (c+1)*p.H*p.W]
-			dst := cols[r*ld+off : r*ld+off+hw]
-			xoff := j*p.DilW - p.PadL
-			x0, x1 := outRange(xoff, p.StrideW, p.W, wo)
-			for y := 0; y < ho; y++ {
-				row := dst[y*wo : (y+1)*wo]
-				iy := y*p.StrideH - p.PadT + i*p.DilH
-				if iy < 0 || iy >= p.H {
-					clear(row)
-					continue
-				}
-				line := plane[iy*p.W : (iy+1)*p.W]
-				clear(row[:x0])
-				if p.StrideW == 1 {
-					if x1 > x0 { // the whole row may lie in the padding
-						copy(row[x0:x1], line[x0+xoff:x1+xoff])
-					}
-				} else {
-					for x := x0; x < x1; x++ {
-						row[x] = line[x*p.StrideW+xoff]
-					}
-				}
-				clear(row[x1:])
-			}
-		}
-	})
-}
-
-// col2imFrom is im2colTo's adjoint: it sets dst (the Cin/G channel planes
+// col2imFrom is conv.ExpandColumns's adjoint: it sets dst (the Cin/G channel planes
 // of one image and group) to the sum, over every column entry, of the entry
 // at the input tap it came from. Split over channels; each channel adds its
 // KH·KW rows in order.
