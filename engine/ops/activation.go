@@ -84,6 +84,14 @@ func (a *Activation) Forward(ctx *Context, out *tensor.Tensor, in []*tensor.Tens
 			for i, v := range src {
 				dst[i] = min(max(v, 0), 6)
 			}
+		case KindSiLU:
+			for i, v := range src {
+				dst[i] = v / (1 + exp32(-v))
+			}
+		case KindSigmoid:
+			for i, v := range src {
+				dst[i] = 1 / (1 + exp32(-v))
+			}
 		default:
 			for i, v := range src {
 				dst[i] = a.Apply(v)
