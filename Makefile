@@ -77,7 +77,7 @@ check-generate: ## regenerate the assembly into a temp folder; fail if engine/ke
 	done && echo "check-generate: generated files are up to date"
 
 .PHONY: accuracy
-accuracy: ## accuracy measured by training here: make data, LeNet-5 on MNIST over 3 seeds (~30 min on 2 cores) -> results/accuracy/; ACCURACY=quick: the pipeline on a subset (CI, < 2 min)
+accuracy: ## accuracy measured by training here: make data, LeNet-5 on MNIST over 3 seeds (~20 min on 2 cores) -> results/accuracy/; ACCURACY=quick: the pipeline on a subset (CI, < 2 min)
 	GO="$(GO)" PYTHON="$(PYTHON)" ACCURACY="$(ACCURACY)" bash scripts/accuracy.sh
 
 .PHONY: data

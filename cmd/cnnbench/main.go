@@ -21,6 +21,8 @@ var commands = []command{
 	{"models", "list every registered model with exact params and MACs", runModels},
 	{"summary", "per-layer table of one model (name, type, output shape, params, MACs, algorithm)", runSummary},
 	{"infer", "run one forward pass and write the logits as .npy", runInfer},
+	{"train", "train a model on a data set (default recipe per model/data set), with checkpoints and resume", runTrain},
+	{"eval", "top-1/top-5 accuracy of weights on a data set, optionally as a result row", runEval},
 	{"export", "write a model's deterministic weights (safetensors) and input (.npy)", runExport},
 	{"layers", "compare every convolution algorithm on every conv shape of chosen models (and auto's loss vs the best)", runLayers},
 	{"cpuinfo", "what the kernel dispatch sees: CPU, features, kernel sets", runCPUInfo},
