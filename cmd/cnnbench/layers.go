@@ -99,8 +99,11 @@ func runLayers(args []string, stdout io.Writer) error {
 	t := &table{header: []string{"net", "layer", "count", "problem", "macs", "algo", "kernels", "threads",
 		"median_ms", "p10_ms", "p90_ms", "runs", "gflops_per_s", "peak_fraction", "max_err", "rel_l2", "auto_pick", "status"}}
 	var sumBest, sumAuto float64
+	progress := isTerminal(os.Stderr)
 	for i, s := range shapes {
-		fmt.Fprintf(os.Stderr, "\r[%d/%d] %s %s        ", i+1, len(shapes), s.net, s.layer)
+		if progress {
+			fmt.Fprintf(os.Stderr, "\r[%d/%d] %s %s        ", i+1, len(shapes), s.net, s.layer)
+		}
 		w, b, x := layerOperands(s.p)
 		var ref []float32
 		if *check {
@@ -148,7 +151,9 @@ func runLayers(args []string, stdout io.Writer) error {
 			sumAuto += at * float64(s.count)
 		}
 	}
-	fmt.Fprintln(os.Stderr)
+	if progress {
+		fmt.Fprintln(os.Stderr)
+	}
 	if err := t.write(stdout, *format); err != nil {
 		return err
 	}
@@ -271,3 +276,4 @@ func compareOutputs(y, ref []float32) (maxErr, relL2 float64) {
 	}
 	return maxErr / mr, math.Sqrt(num / den)
 }
+
