@@ -276,4 +276,3 @@ func compareOutputs(y, ref []float32) (maxErr, relL2 float64) {
 	}
 	return maxErr / mr, math.Sqrt(num / den)
 }
-
