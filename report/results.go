@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/cnnbench/cnnbench/architectures"
 	"io"
 	"io/fs"
 	"math"
@@ -134,6 +135,7 @@ func Load(path string) (*Run, error) {
 	if err != nil {
 		return nil, err
 	}
+	canonicalModels(r.Rows)
 	for _, name := range []string{"results.json", "machine.json"} {
 		p := filepath.Join(r.Dir, name)
 		m, err := readMachine(p)
@@ -439,4 +441,15 @@ func recordedPeak(r *Run, rows []Row, kernels string, threads int) (float64, str
 		}
 	}
 	return 0, "", false
+}
+
+// canonicalModels rewrites aliases (bench records `mobilenet_v1`, the
+// profile's name) to the variant they stand for, so that tables keyed by
+// canonical names (mobilenet_v1_1.0_224) find the measurement.
+func canonicalModels(rows []Row) {
+	for _, r := range rows {
+		if spec, err := architectures.Lookup(r.Str("model")); err == nil && spec.AliasOf != "" {
+			r.cells["model"] = spec.AliasOf
+		}
+	}
 }
