@@ -26,7 +26,7 @@
 #     tables are written. No PyTorch.
 #
 # Variables: ACCURACY=full|quick  ACCURACY_SEEDS="1 2 3"  ACCURACY_THREADS=1  ACCURACY_TP_THREADS="1 2"
-#            ACCURACY_MODELS="lenet5" (add lenet5_paper for the paper's own network: ~35 min more)
+#            ACCURACY_MODELS="lenet5" (add lenet5_paper for the paper's own network: ~10 min more per seed)
 #            ACCURACY_OUT=results/accuracy  ACCURACY_TORCH=auto|0  ACCURACY_SKIP_DATA=1
 #            ACCURACY_FRESH=1  GO=go  PYTHON=/usr/bin/python3
 set -euo pipefail

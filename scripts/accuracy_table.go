@@ -314,6 +314,8 @@ func write(dir, name, out, title string, paper float64, paperSource, tpDir, load
 	}
 
 	fmt.Fprintf(&b, "## Run\n\n")
+	// Describe the run by its latest seed; say so where seeds ran differently.
+	s0 = rs[len(rs)-1].start
 	var recipe map[string]any
 	json.Unmarshal(s0.Recipe, &recipe)
 	if src, ok := recipe["source"].(string); ok {
@@ -321,6 +323,12 @@ func write(dir, name, out, title string, paper float64, paperSource, tpDir, load
 	}
 	fmt.Fprintf(&b, "- Command: `%s -seed S -out seedS.safetensors` (seeds %s), %s, convolution %s, kernels %s\n",
 		command(s0.Command), seedList(rs), threadsWord(s0.Threads), s0.Algo, s0.Kernels)
+	for _, r := range rs {
+		if c := command(r.start.Command); c != command(s0.Command) || r.start.Commit != s0.Commit || !bytes.Equal(r.start.Recipe, s0.Recipe) {
+			fmt.Fprintf(&b, "  - seed %d ran as `%s` at commit %s with the recipe `%s` (the results of a run depend only on its recipe, seed and data)\n",
+				r.start.Seed, c, r.start.Commit, compactRecipe(r.start.Recipe))
+		}
+	}
 	fmt.Fprintf(&b, "- Data: %d training and %d test images; files and SHA-256:\n", s0.TrainImages, s0.TestImages)
 	for _, fr := range append(append([]fileRecord{}, s0.TrainFiles...), s0.TestFiles...) {
 		fmt.Fprintf(&b, "  - `%s` %s (%s)\n", filepath.Base(fr.Path), fr.SHA256, fr.Known)

@@ -103,11 +103,15 @@ func defaultRecipe(model, dataset string) recipe {
 	}
 	if model == "lenet5_paper" {
 		// The paper's output is an RBF layer trained with the MAP criterion
-		// (eq. 9); its squared distances to ±1 prototypes over 84 units are
-		// of order 100 at the start, so J sits in that range.
+		// (eq. 9, rejection constant J, which the paper leaves open; 10
+		// here). Its squared distances sum over 84 units, so the gradients
+		// are far larger than softmax ones: the rate is 25× lower (at 0.005
+		// the tanh units saturate and nothing is learnt; 0.001 reaches 0.89%
+		// for seed 1, 0.002 0.81%).
 		r.Loss, r.J = "rbf-map", 10
 		r.Norm = "lenet-paper"
-		r.LR = 0.01
+		r.LR = 0.002
+		r.Source = "LeCun et al. 1998 Sec. II.B-C (RBF output, MAP criterion, no distortions, ~20 passes, decreasing rate), as mini-batch SGD with momentum"
 	}
 	r.Milestones = slices.Clone(r.Milestones)
 	return r
