@@ -313,22 +313,26 @@ func BenchmarkConv(b *testing.B) {
 		for _, v := range variants {
 			for _, threads := range []int{1, 2} {
 				name := fmt.Sprintf("net=%s/layer=%s/algo=%s/kernels=%s/threads=%d", l.net, l.layer, v.algo.Name(), v.kernels, threads)
-				b.Run(name, func(b *testing.B) {
-					in, w, bias := randomOperands(l.p, 1)
-					plan, err := v.algo.Plan(l.p, w, bias)
-					if err != nil {
-						b.Skip(err)
-					}
-					out, ws := make([]float32, l.p.OutLen()), make([]float32, plan.Workspace())
-					for b.Loop() {
-						plan.Forward(out, in, ws, threads)
-					}
-					if math.IsNaN(float64(out[0])) {
-						b.Fatal("NaN output")
-					}
-					b.ReportMetric(2*float64(l.p.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				})
+				b.Run(name, func(b *testing.B) { benchPlan(b, v.algo, l.p, threads) })
 			}
 		}
 	}
+}
+
+// benchPlan times one algorithm on one problem and reports GFLOP/s
+// (2·MACs of the direct convolution per second: "effective" for Winograd).
+func benchPlan(b *testing.B, a Algorithm, p Params, threads int) {
+	in, w, bias := randomOperands(p, 1)
+	plan, err := a.Plan(p, w, bias)
+	if err != nil {
+		b.Skip(err)
+	}
+	out, ws := make([]float32, p.OutLen()), make([]float32, plan.Workspace())
+	for b.Loop() {
+		plan.Forward(out, in, ws, threads)
+	}
+	if math.IsNaN(float64(out[0])) {
+		b.Fatal("NaN output")
+	}
+	b.ReportMetric(2*float64(p.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }

@@ -791,21 +791,7 @@ func BenchmarkWinograd(b *testing.B) {
 			for _, a := range algos {
 				for _, threads := range []int{1, 2} {
 					name := fmt.Sprintf("net=%s/layer=%s/algo=%s/kernels=%s/threads=%d", l.net, l.layer, a.Name(), kname, threads)
-					b.Run(name, func(b *testing.B) {
-						in, w, bias := randomOperands(l.p, 1)
-						plan, err := a.Plan(l.p, w, bias)
-						if err != nil {
-							b.Skip(err)
-						}
-						out, ws := make([]float32, l.p.OutLen()), make([]float32, plan.Workspace())
-						for b.Loop() {
-							plan.Forward(out, in, ws, threads)
-						}
-						if math.IsNaN(float64(out[0])) {
-							b.Fatal("NaN output")
-						}
-						b.ReportMetric(2*float64(l.p.MACs())*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-					})
+					b.Run(name, func(b *testing.B) { benchPlan(b, a, l.p, threads) })
 				}
 			}
 		}
