@@ -42,7 +42,6 @@ func runSummary(args []string, stdout io.Writer) error {
 		return err
 	}
 	if *algo != "" || *tune.plan != "" {
-		g.Init(1)
 		pf, err := g.ResolvePlan(&ops.Context{Algo: *algo, Threads: *threads})
 		if err != nil {
 			return err
