@@ -60,6 +60,12 @@ type Set struct {
 	// The driver packs partial and transposed panels itself.
 	PackA func(dst, src []float32, lda, kc int, alpha float32)
 
+	// Epilogue computes dst[i] = act(src[i] + bias + res[i]) for i <
+	// len(dst) (no residual term when res is nil; dst may be src). See
+	// epilogue.go for the order of the sums and the tolerance of SiLU and
+	// Sigmoid. Every set has one.
+	Epilogue func(dst, src, res []float32, bias float32, act Act)
+
 	// Peak, when not nil, runs iters iterations of independent
 	// register-only FMAs of the set's width and returns the flops done:
 	// timing it measures this core's FMA peak (the denominator of a
@@ -98,7 +104,7 @@ func (s *Set) missing() error {
 
 // Generic is the pure-Go kernel set: always compiled, always available, and
 // the reference every other set is tested against.
-var Generic = &Set{Name: "generic", MR: 2, NR: 4, Sgemm: sgemm2x4Generic}
+var Generic = &Set{Name: "generic", MR: 2, NR: 4, Sgemm: sgemm2x4Generic, Epilogue: epilogueGeneric}
 
 // compiled lists every set built into this binary in order of preference
 // (best last); archSets comes from sets_amd64.go or sets_other.go. The list

@@ -49,6 +49,7 @@ var avx2 = &Set{
 			}
 		}
 	},
+	Epilogue: epilogueGeneric,
 	Peak: func(iters int) float64 {
 		fmaPeakAVX2(iters)
 		return float64(iters) * 12 * 16
@@ -77,6 +78,7 @@ var avx512 = &Set{
 		checkPackB("packB32AVX512", 32, dst, src, ld, kc, panels)
 		packB32AVX512(dst, src, ld, kc, panels)
 	},
+	Epilogue: epilogueGeneric,
 	Peak: func(iters int) float64 {
 		fmaPeakAVX512(iters)
 		return float64(iters) * 12 * 32

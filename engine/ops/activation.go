@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/cnnbench/cnnbench/engine/kernels"
 	"github.com/cnnbench/cnnbench/engine/parallel"
 	"github.com/cnnbench/cnnbench/engine/tensor"
 )
@@ -72,31 +73,34 @@ func (a *Activation) Apply(v float32) float32 {
 func (a *Activation) Forward(ctx *Context, out *tensor.Tensor, in []*tensor.Tensor) error {
 	x := in[0].Data
 	const chunk = 4096
+	act, fused := a.Kind.Epilogue()
+	epi := kernels.Active().Epilogue
 	parallel.For((len(x)+chunk-1)/chunk, ctx.Threads, func(lo, hi int) {
 		src := x[lo*chunk : min(hi*chunk, len(x))]
 		dst := out.Data[lo*chunk : min(hi*chunk, len(x))]
-		switch a.Kind {
-		case KindReLU:
-			for i, v := range src {
-				dst[i] = max(v, 0)
-			}
-		case KindReLU6:
-			for i, v := range src {
-				dst[i] = min(max(v, 0), 6)
-			}
-		case KindSiLU:
-			for i, v := range src {
-				dst[i] = v / (1 + exp32(-v))
-			}
-		case KindSigmoid:
-			for i, v := range src {
-				dst[i] = 1 / (1 + exp32(-v))
-			}
-		default:
-			for i, v := range src {
-				dst[i] = a.Apply(v)
-			}
+		if fused {
+			epi(dst, src, nil, 0, act)
+			return
+		}
+		for i, v := range src {
+			dst[i] = a.Apply(v)
 		}
 	})
 	return nil
+}
+
+// Epilogue returns the kernels' epilogue activation computing k, and false
+// for the kinds no epilogue computes (Tanh, LeCunTanh).
+func (k ActKind) Epilogue() (kernels.Act, bool) {
+	switch k {
+	case KindReLU:
+		return kernels.ActReLU, true
+	case KindReLU6:
+		return kernels.ActReLU6, true
+	case KindSiLU:
+		return kernels.ActSiLU, true
+	case KindSigmoid:
+		return kernels.ActSigmoid, true
+	}
+	return 0, false
 }
