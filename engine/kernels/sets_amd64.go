@@ -49,7 +49,7 @@ var avx2 = &Set{
 			}
 		}
 	},
-	Epilogue: epilogueGeneric,
+	Epilogue: epilogueAVX2,
 	Peak: func(iters int) float64 {
 		fmaPeakAVX2(iters)
 		return float64(iters) * 12 * 16
@@ -78,7 +78,7 @@ var avx512 = &Set{
 		checkPackB("packB32AVX512", 32, dst, src, ld, kc, panels)
 		packB32AVX512(dst, src, ld, kc, panels)
 	},
-	Epilogue: epilogueGeneric,
+	Epilogue: epilogueAVX512,
 	Peak: func(iters int) float64 {
 		fmaPeakAVX512(iters)
 		return float64(iters) * 12 * 32

@@ -6,8 +6,10 @@
 //
 //	go run . -dir ..
 //
-// For every kernel set it writes sgemm_<set>_amd64.s and the Go declarations
-// sgemm_<set>_amd64.go into -dir. The output depends only on this program, not
+// For every kernel set it writes sgemm_<set>_amd64.s (the SGEMM micro-kernels
+// and packers, sgemm.go) and epilogue_<set>_amd64.s (bias, residual and
+// activation over a row, epilogue.go), each with its Go declarations in the
+// matching .go file, into -dir. The output depends only on this program, not
 // on paths or flags, so `make check-generate` can regenerate into a temporary
 // folder and compare.
 package main
@@ -32,23 +34,28 @@ func main() {
 	dir := flag.String("dir", "..", "output `folder` (engine/kernels)")
 	flag.Parse()
 	for _, s := range sets {
-		if err := write(*dir, s); err != nil {
+		if err := write(*dir, "sgemm", s, (*gen).all); err != nil {
+			log.Fatal(err)
+		}
+		if err := write(*dir, "epilogue", s, (*gen).epilogues); err != nil {
 			log.Fatal(err)
 		}
 	}
 }
 
-// write generates one kernel set into dir/sgemm_<file>_amd64.{s,go}.
-func write(dir string, s isa) error {
+// write generates what emit emits for one kernel set into
+// dir/<kind>_<file>_amd64.{s,go}.
+func write(dir, kind string, s isa, emit func(*gen)) error {
 	ctx := build.NewContext()
 	ctx.ConstraintExpr("amd64,!purego")
-	newGen(ctx, s).all()
+	emit(newGen(ctx, s))
+	name := kind + "_" + s.file
 	f, err := ctx.Result()
 	if err != nil {
-		return fmt.Errorf("%s: %w", s.file, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	if err := pass.Compile.Execute(f); err != nil {
-		return fmt.Errorf("%s: %w", s.file, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
 	// A fixed generator name (not argv) keeps the header independent of
 	// the output folder.
@@ -64,7 +71,7 @@ func write(dir string, s isa) error {
 	if stubs, err = format.Source(stubs); err != nil {
 		return err
 	}
-	base := filepath.Join(dir, "sgemm_"+s.file+"_amd64")
+	base := filepath.Join(dir, name+"_amd64")
 	if err := writeIfChanged(base+".s", asm); err != nil {
 		return err
 	}
