@@ -75,8 +75,18 @@ func TestLogitsMatchPyTorchGoldens(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		families[spec.Family] = true
-		for _, algo := range []string{"naive", "im2col"} {
-			t.Run(base+"/algo="+algo, func(t *testing.T) {
+		// fused: the inference graph (graph.Fuse: BN folded, activations
+		// and residual adds in the convolutions' epilogues).
+		for _, v := range []struct {
+			algo  string
+			fused bool
+		}{{"naive", false}, {"im2col", false}, {"im2col", true}} {
+			algo := v.algo
+			name := base + "/algo=" + algo
+			if v.fused {
+				name += "/fused"
+			}
+			t.Run(name, func(t *testing.T) {
 				if testing.Short() && algo == "naive" && heavy(model) {
 					t.Skip("naive pass of a large model skipped in -short")
 				}
@@ -85,8 +95,13 @@ func TestLogitsMatchPyTorchGoldens(t *testing.T) {
 					t.Fatal(err)
 				}
 				g.Init(goldenWeightSeed)
+				if v.fused {
+					g.Fuse()
+				}
 				x := RandomInput(goldenInputSeed, want.Shape[0], g.InputShape())
-				y, err := g.Forward(&ops.Context{Algo: algo}, x)
+				// Poison: recycled activation buffers start as NaN, so a
+				// layer that reads its output before writing it fails.
+				y, err := g.Forward(&ops.Context{Algo: algo, Pool: &tensor.Pool{Poison: true}}, x)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -104,8 +119,8 @@ func TestLogitsMatchPyTorchGoldens(t *testing.T) {
 					t.Fatalf("%s missing from conditioning.csv", base)
 				}
 				tol := max(goldenTolerance, conditioningFactor*torch32)
-				t.Logf("%s algo=%s: max|err| %.3g, max|logit| %.4g, relative %.3g (PyTorch float32 %.3g, tolerance %.3g)",
-					base, algo, maxErr, scale, rel, torch32, tol)
+				t.Logf("%s algo=%s fused=%t: max|err| %.3g, max|logit| %.4g, relative %.3g (PyTorch float32 %.3g, tolerance %.3g)",
+					base, algo, v.fused, maxErr, scale, rel, torch32, tol)
 				if !(rel <= tol) {
 					t.Errorf("max|err| %.3g = %.3g × max|logit|, want ≤ %.3g", maxErr, rel, tol)
 				}

@@ -93,6 +93,7 @@ type Row struct {
 	SetupMs       *float64 `json:"setup_ms"`
 	PeakMemBytes  *int64   `json:"peak_mem_bytes"`
 	AlgosUsed     string   `json:"algos_used"`
+	Fused         string   `json:"fused"`
 	PeakGFLOPS    *float64 `json:"peak_gflops"`
 	PeakSource    string   `json:"peak_source"`
 	CaseSeconds   *float64 `json:"case_s"`

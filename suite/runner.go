@@ -41,6 +41,9 @@ type Runner struct {
 	AfterCase func(done int, r Row) error
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Unfused runs the models as built, without graph.Fuse (BN folding and
+	// the convolutions' fused epilogues): an ablation of the engine.
+	Unfused bool
 }
 
 // Report is what a run did.
@@ -377,7 +380,11 @@ func (r *Runner) runCase(ctx context.Context, c Case, p Protocol, deadline time.
 	}
 	runtime.GC()
 	t0 := r.now()
-	s, err := Open(c, r.Seed)
+	open := Open
+	if r.Unfused {
+		open = OpenUnfused
+	}
+	s, err := open(c, r.Seed)
 	if err != nil {
 		var se *selectError
 		if errors.As(err, &se) {
@@ -406,6 +413,7 @@ func (r *Runner) runCase(ctx context.Context, c Case, p Protocol, deadline time.
 	}
 	row.FirstMs = fptr(ms(first), 4)
 	row.AlgosUsed = s.AlgosUsed()
+	row.Fused = s.Fused
 	if why := s.Unsupported(); why != "" {
 		return fail(StatusSkipped, why)
 	}
@@ -459,15 +467,18 @@ func (r *Runner) runCase(ctx context.Context, c Case, p Protocol, deadline time.
 
 // Session is one case made ready to run: its kernel set selected, auto
 // tuning for its thread count, the model built with generated weights
-// (BatchNorm calibrated) and no convolution plans yet, so that the first
-// Pass builds them.
+// (BatchNorm calibrated), fused for inference (unless opened unfused) and
+// no convolution plans yet, so that the first Pass builds them.
 type Session struct {
 	Case   Case
 	Graph  *graph.Graph
-	Totals graph.Totals // batch-1 accounting
+	Totals graph.Totals // batch-1 accounting, of the model as built
 	FLOPs  float64      // 2·MACs·batch: nominal work of one pass
-	ctx    *ops.Context
-	x      *tensor.Tensor
+	// Fused says what graph.Fuse did, e.g. "bn=53;act=49;add=16", or
+	// "off" for an unfused session.
+	Fused string
+	ctx   *ops.Context
+	x     *tensor.Tensor
 }
 
 // selectError marks failures to select the kernel set or tuning (errors,
@@ -479,7 +490,13 @@ func (e *selectError) Unwrap() error { return e.error }
 // Open prepares c with weights and input generated from seed. An error
 // from building the model (an input size it cannot take) means the case is
 // unsupported.
-func Open(c Case, seed uint64) (*Session, error) {
+func Open(c Case, seed uint64) (*Session, error) { return open(c, seed, true) }
+
+// OpenUnfused is Open without graph.Fuse: every BatchNorm, activation and
+// residual Add runs as its own layer.
+func OpenUnfused(c Case, seed uint64) (*Session, error) { return open(c, seed, false) }
+
+func open(c Case, seed uint64, fuse bool) (*Session, error) {
 	if err := kernels.Select(c.Kernels); err != nil {
 		return nil, &selectError{err}
 	}
@@ -494,9 +511,14 @@ func Open(c Case, seed uint64) (*Session, error) {
 		return nil, err
 	}
 	g.Init(seed)
-	resetPlans(g)
 	tot := g.Totals()
-	return &Session{Case: c, Graph: g, Totals: tot, FLOPs: 2 * float64(tot.MACs) * float64(c.Batch),
+	fused := "off"
+	if fuse {
+		bns, acts, adds := g.Fuse()
+		fused = fmt.Sprintf("bn=%d;act=%d;add=%d", bns, acts, adds)
+	}
+	resetPlans(g)
+	return &Session{Case: c, Graph: g, Totals: tot, FLOPs: 2 * float64(tot.MACs) * float64(c.Batch), Fused: fused,
 		ctx: &ops.Context{Algo: c.Algo, Threads: c.Threads, Arena: new(tensor.Arena)},
 		x:   architectures.RandomInput(seed, c.Batch, g.InputShape())}, nil
 }

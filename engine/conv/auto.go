@@ -103,6 +103,11 @@ type autoPlan struct {
 
 func (a *autoPlan) Chosen() string { return a.chosen }
 
+// ForwardEpilogue implements EpiloguePlan through the chosen plan.
+func (a *autoPlan) ForwardEpilogue(out, in, ws []float32, threads int, e Epilogue) {
+	Forward(a.Plan, out, in, ws, threads, e)
+}
+
 // candidates are the algorithms auto may pick.
 func candidates() []string {
 	var out []string

@@ -13,8 +13,9 @@ package conv
 // of K = (Cin/G)·KH·KW rows and Ho·Wo columns, then multiplying
 // out[n, g·Cout/G : (g+1)·Cout/G] (Cout/G × Ho·Wo) = W_g (Cout/G × K) · cols
 // with engine/gemm. W_g is the OIHW weight slab of group g as stored, packed
-// once at Plan time into the kernel set's panels. The bias prefills the output
-// (GEMM with beta = 1); without bias the output is only written (beta = 0).
+// once at Plan time into the kernel set's panels. The bias (and a fused
+// epilogue: residual, activation) is added to each block of the output as the
+// GEMM finishes it, while it is in cache (epilogue.go).
 // A 1×1, stride-1, unpadded convolution skips the copy: the input slab of a
 // group is already the K×(H·W) column matrix.
 //
@@ -83,35 +84,37 @@ func (pl *im2colPlan) Workspace() int { return pl.ws }
 func (pl *im2colPlan) Params() Params { return pl.p }
 
 func (pl *im2colPlan) Forward(out, in, ws []float32, threads int) {
+	pl.ForwardEpilogue(out, in, ws, threads, Epilogue{})
+}
+
+// ForwardEpilogue implements EpiloguePlan: the bias, residual and activation
+// are applied to blocks of the output as the GEMM finishes them.
+func (pl *im2colPlan) ForwardEpilogue(out, in, ws []float32, threads int, e Epilogue) {
 	p := pl.p
 	checkForwardArgs("Im2col", p, out, in, ws, pl.ws)
 	ho, wo := p.OutH(), p.OutW()
 	hw := ho * wo
 	cinG, coutG := p.Cin/p.Groups, p.Cout/p.Groups
 	cols, gws := ws[:pl.colLen], ws[pl.colLen:pl.ws]
-	beta := float32(0)
-	if pl.bias != nil {
-		beta = 1
-		parallel.For(p.N*p.Cout, copyThreads(p.OutLen(), threads), func(lo, hi int) {
-			for no := lo; no < hi; no++ {
-				b := pl.bias[no%p.Cout]
-				dst := out[no*hw : (no+1)*hw]
-				for i := range dst {
-					dst[i] = b
-				}
-			}
-		})
-	}
 	for n := 0; n < p.N; n++ {
 		for g := 0; g < p.Groups; g++ {
 			src := in[(n*p.Cin+g*cinG)*p.H*p.W : (n*p.Cin+(g+1)*cinG)*p.H*p.W]
-			dst := out[(n*p.Cout+g*coutG)*hw : (n*p.Cout+(g+1)*coutG)*hw]
+			off := (n*p.Cout + g*coutG) * hw
+			dst := out[off : off+coutG*hw]
 			b := src
 			if !pl.direct {
 				im2col(p, cols, src, threads)
 				b = cols
 			}
-			gemm.SgemmPacked(pl.w[g], false, hw, b, hw, beta, dst, hw, gws, threads)
+			var bias, res []float32
+			if pl.bias != nil {
+				bias = pl.bias[g*coutG : (g+1)*coutG]
+			}
+			if e.Residual != nil {
+				res = e.Residual[off : off+coutG*hw]
+			}
+			fin := rowFinisher(pl.w[g].Kernels(), dst, hw, bias, res, e.Act)
+			gemm.SgemmPackedFinish(pl.w[g], false, hw, b, hw, 0, dst, hw, gws, threads, fin)
 		}
 	}
 }

@@ -186,12 +186,19 @@ func (pl *pointwisePlan) Workspace() int { return pl.slots * pl.slotLen }
 func (pl *pointwisePlan) Params() Params { return pl.p }
 
 func (pl *pointwisePlan) Forward(out, in, ws []float32, threads int) {
+	pl.ForwardEpilogue(out, in, ws, threads, Epilogue{})
+}
+
+// ForwardEpilogue implements EpiloguePlan: the bias (unless it is a row of
+// the product), residual and activation are applied to blocks of the output
+// as the GEMM finishes them.
+func (pl *pointwisePlan) ForwardEpilogue(out, in, ws []float32, threads int, e Epilogue) {
 	p := pl.p
 	checkForwardArgs("Pointwise", p, out, in, ws, pl.Workspace())
 	hw := p.OutH() * p.OutW()
 	if pl.inner {
 		for ng := 0; ng < p.N*p.Groups; ng++ {
-			pl.block(out, in, ws[:pl.slotLen], ng, 0, hw, threads)
+			pl.block(out, in, ws[:pl.slotLen], ng, 0, hw, threads, e)
 		}
 		return
 	}
@@ -199,13 +206,13 @@ func (pl *pointwisePlan) Forward(out, in, ws []float32, threads int) {
 	work := int64(coutG) * int64(cinG) * int64(hw) * int64(p.N*p.Groups)
 	forSlotTasks(p.N*p.Groups*pl.chunks, threads, pl.slots, work, func(t, w int, _ *int) {
 		c0 := t % pl.chunks * pl.chunk
-		pl.block(out, in, ws[w*pl.slotLen:(w+1)*pl.slotLen], t/pl.chunks, c0, min(pl.chunk, hw-c0), 1)
+		pl.block(out, in, ws[w*pl.slotLen:(w+1)*pl.slotLen], t/pl.chunks, c0, min(pl.chunk, hw-c0), 1, e)
 	})
 }
 
 // block computes output columns [c0, c0+cols) of image and group ng (n·G + g)
 // with one GEMM on threads threads, using slot as its workspace.
-func (pl *pointwisePlan) block(out, in, slot []float32, ng, c0, cols, threads int) {
+func (pl *pointwisePlan) block(out, in, slot []float32, ng, c0, cols, threads int, e Epilogue) {
 	p := pl.p
 	hw, hwIn := p.OutH()*p.OutW(), p.H*p.W
 	cinG, coutG := p.Cin/p.Groups, p.Cout/p.Groups
@@ -223,20 +230,19 @@ func (pl *pointwisePlan) block(out, in, slot []float32, ng, c0, cols, threads in
 		}
 		b, ldb = gbuf, cols
 	}
-	c := out[(n*p.Cout+g*coutG)*hw+c0:]
-	gemm.SgemmPacked(pl.w[g], false, cols, b, ldb, 0, c, hw, gws, threads)
+	off := (n*p.Cout+g*coutG)*hw + c0
+	c := out[off:]
+	// Σ + bias (when the bias is not a row of the product), then the
+	// residual and the activation, on each block as the GEMM finishes it.
+	var bias, res []float32
 	if pl.bias != nil && !pl.onesRow {
-		// Stride 1: the bias last, on the block just written (in cache for a
-		// chunk; a small image in inner mode). Σ + bias, like beta = 1 on a
-		// prefilled output, without the extra cold pass.
-		for i := 0; i < coutG; i++ {
-			v := pl.bias[g*coutG+i]
-			row := c[i*hw : i*hw+cols]
-			for j := range row {
-				row[j] += v
-			}
-		}
+		bias = pl.bias[g*coutG : (g+1)*coutG]
 	}
+	if e.Residual != nil {
+		res = e.Residual[off:]
+	}
+	fin := rowFinisher(pl.w[g].Kernels(), c, hw, bias, res, e.Act)
+	gemm.SgemmPackedFinish(pl.w[g], false, cols, b, ldb, 0, c, hw, gws, threads, fin)
 }
 
 // gatherStrided copies output columns [c0, c0+cols) of the 1×1 strided

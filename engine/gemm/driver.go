@@ -77,6 +77,28 @@ type driver struct {
 	beta float32
 	c    []float32
 	ldc  int
+
+	// fin, when set, is called on every block of C whose final values
+	// are in place, in C's coordinates (rows [r0, r1), columns [c0, c1)),
+	// while the block is still in cache; see Finisher.
+	fin Finisher
+}
+
+// finCols is the width, in columns of the kernels' product, of the blocks
+// handed to a Finisher: a few NR panels, so that the block (MC rows of it)
+// is still in L2 and each call does enough work to amortise its overhead.
+const finCols = 64
+
+// finish hands kernel row tiles [t0, t1) × column panels [p0, p1) to fin
+// in C's coordinates.
+func (d *driver) finish(t0, t1, p0, p1 int) {
+	i0, i1 := t0*d.set.MR, min(t1*d.set.MR, d.m)
+	j0, j1 := p0*d.set.NR, min(p1*d.set.NR, d.n)
+	if d.swap {
+		d.fin(j0, j1, i0, i1)
+	} else {
+		d.fin(i0, i1, j0, j1)
+	}
 }
 
 // run multiplies. C is cut into a tm×tn grid of regions (ranges of MR-row
@@ -161,8 +183,10 @@ func (d *driver) region(buf []float32, t0, t1, q0, q1 int) {
 		qn := min(ncPanels, q1-jq)
 		for pc := 0; pc < d.k; pc += KC {
 			kc := min(KC, d.k-pc)
+			last := pc+kc >= d.k && d.fin != nil
 			for tb := t0; tb < t1; tb += mcTiles {
 				tbEnd := min(tb+mcTiles, t1)
+				qFin := 0 // first panel not yet finished
 				for q := 0; q < qn; q++ {
 					j0 := (jq + q) * NR
 					nr := min(NR, d.n-j0)
@@ -179,6 +203,10 @@ func (d *driver) region(buf []float32, t0, t1, q0, q1 int) {
 						}
 					}
 					d.panel(&tile, pc, kc, bp, tb, tbEnd, j0, nr)
+					if last && ((q-qFin+1)*NR >= finCols || q == qn-1) {
+						d.finish(tb, tbEnd, jq+qFin, jq+q+1)
+						qFin = q + 1
+					}
 				}
 			}
 		}

@@ -105,6 +105,22 @@ func (pa *PackedA) transposed() []float32 {
 // determinism are those of Sgemm.
 func SgemmPacked(pa *PackedA, transB bool, n int, b []float32, ldb int, beta float32,
 	c []float32, ldc int, ws []float32, threads int) {
+	SgemmPackedFinish(pa, transB, n, b, ldb, beta, c, ldc, ws, threads, nil)
+}
+
+// Finisher is called by a GEMM on blocks of C (rows [r0, r1), columns
+// [c0, c1)) as soon as their values are final, while they are still in
+// cache: the place for a layer's bias, residual and activation. The blocks
+// tile C exactly once; calls for different blocks may run concurrently (one
+// per thread), so a Finisher may only touch its own block. Block shapes
+// depend on the thread count, so a Finisher must compute each element from
+// that element alone for results to stay independent of threads.
+type Finisher func(r0, r1, c0, c1 int)
+
+// SgemmPackedFinish is SgemmPacked calling fin (if not nil) on every block
+// of C once it is final.
+func SgemmPackedFinish(pa *PackedA, transB bool, n int, b []float32, ldb int, beta float32,
+	c []float32, ldc int, ws []float32, threads int, fin Finisher) {
 	const fn = "gemm.SgemmPacked"
 	if pa == nil {
 		panic(fn + ": nil PackedA")
@@ -120,10 +136,13 @@ func SgemmPacked(pa *PackedA, transB bool, n int, b []float32, ldb int, beta flo
 	}
 	if k == 0 {
 		scaleC(m, n, beta, c, ldc)
+		if fin != nil {
+			fin(0, m, 0, n)
+		}
 		return
 	}
 	ws = workspace(fn, ws, pa.WorkspaceSize(n))
-	d := driver{set: pa.set, blk: pa.blk, beta: beta, c: c, ldc: ldc}
+	d := driver{set: pa.set, blk: pa.blk, beta: beta, c: c, ldc: ldc, fin: fin}
 	if swapped(pa.set, m, n) {
 		// Cᵀ = op(B)ᵀ·Aᵀ: op(B)ᵀ is packed into MR panels (the left
 		// operand), A's NR-panel copy is the right one.
@@ -165,6 +184,12 @@ func (pa *PackedA) PackB(transB bool, n int, b []float32, ldb int, dst []float32
 // orientation). Semantics of beta, threads and determinism are those of
 // Sgemm.
 func SgemmPrepacked(pa *PackedA, pb []float32, n int, beta float32, c []float32, ldc int, threads int) {
+	SgemmPrepackedFinish(pa, pb, n, beta, c, ldc, threads, nil)
+}
+
+// SgemmPrepackedFinish is SgemmPrepacked calling fin (if not nil) on every
+// block of C once it is final.
+func SgemmPrepackedFinish(pa *PackedA, pb []float32, n int, beta float32, c []float32, ldc int, threads int, fin Finisher) {
 	const fn = "gemm.SgemmPrepacked"
 	if pa == nil {
 		panic(fn + ": nil PackedA")
@@ -179,12 +204,15 @@ func SgemmPrepacked(pa *PackedA, pb []float32, n int, beta float32, c []float32,
 	}
 	if k == 0 {
 		scaleC(m, n, beta, c, ldc)
+		if fin != nil {
+			fin(0, m, 0, n)
+		}
 		return
 	}
 	if len(pb) < pa.PackedBLen(n) {
 		panic(fmt.Sprintf("%s: packed B has %d elements, want ≥ %d", fn, len(pb), pa.PackedBLen(n)))
 	}
 	d := driver{set: pa.set, blk: pa.blk, m: m, n: n, k: k,
-		left: pa.data, right: pb, beta: beta, c: c, ldc: ldc}
+		left: pa.data, right: pb, beta: beta, c: c, ldc: ldc, fin: fin}
 	d.run(nil, threads)
 }

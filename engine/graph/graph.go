@@ -155,7 +155,7 @@ func (g *Graph) Calibrate(ctx *ops.Context, x *tensor.Tensor) error {
 			return
 		}
 		calibrate(bn, in[0])
-	})
+	}, nil)
 	return err
 }
 
@@ -187,15 +187,23 @@ func calibrate(bn *ops.BatchNorm2D, x *tensor.Tensor) {
 	}
 }
 
-// Forward runs the graph on x of shape [N, input...]. Intermediate tensors
-// are dropped after their last consumer.
+// Forward runs the graph on x of shape [N, input...]. Each intermediate
+// tensor goes back to ctx.Pool after its last reader has run, and layer
+// outputs are taken from the pool, so a pass holds only the activations
+// that are live at once. The returned tensor is the caller's: the pool
+// never hands it out again.
 func (g *Graph) Forward(ctx *ops.Context, x *tensor.Tensor) (*tensor.Tensor, error) {
-	return g.forward(ctx, x, nil)
+	pool := ctx.Pool
+	if pool == nil {
+		pool = new(tensor.Pool)
+	}
+	return g.forward(ctx, x, nil, pool)
 }
 
 // forward runs the graph, calling before (if set) with each node's inputs
-// before the node runs.
-func (g *Graph) forward(ctx *ops.Context, x *tensor.Tensor, before func(*Node, []*tensor.Tensor)) (*tensor.Tensor, error) {
+// before the node runs. With a pool (nil: allocate every output), outputs
+// come from it and dead intermediates return to it.
+func (g *Graph) forward(ctx *ops.Context, x *tensor.Tensor, before func(*Node, []*tensor.Tensor), pool *tensor.Pool) (*tensor.Tensor, error) {
 	if g.err != nil {
 		return nil, g.err
 	}
@@ -210,8 +218,28 @@ func (g *Graph) forward(ctx *ops.Context, x *tensor.Tensor, before func(*Node, [
 		}
 	}
 	uses[g.Output.Index]++
+	// owner[i] is the node whose buffer node i's value is (an Identity
+	// shares its input's); pending[o] counts the reads still to come of
+	// owner o's buffer, through any node sharing it.
+	owner := make([]int, len(g.Nodes))
+	pending := make([]int, len(g.Nodes))
 	vals := make([]*tensor.Tensor, len(g.Nodes))
 	vals[0] = x
+	pending[0] = uses[0]
+	release := func(n *Node) {
+		for _, in := range n.Inputs {
+			o := owner[in.Index]
+			if pending[o]--; pending[o] == 0 && o != 0 {
+				if pool != nil {
+					pool.Put(vals[o])
+				}
+				vals[o] = nil
+			}
+			if uses[in.Index]--; uses[in.Index] == 0 && in.Index != 0 {
+				vals[in.Index] = nil
+			}
+		}
+	}
 	for _, n := range g.Nodes[1:] {
 		ins := make([]*tensor.Tensor, len(n.Inputs))
 		shapes := make([]tensor.Shape, len(n.Inputs))
@@ -227,15 +255,19 @@ func (g *Graph) forward(ctx *ops.Context, x *tensor.Tensor, before func(*Node, [
 			before(n, ins)
 		}
 		if _, ok := n.Layer.(ops.Identity); ok { // a folded BN: share, don't copy
+			o := owner[n.Inputs[0].Index]
+			owner[n.Index] = o
+			pending[o] += uses[n.Index]
 			vals[n.Index] = ins[0]
-			for _, in := range n.Inputs {
-				if uses[in.Index]--; uses[in.Index] == 0 && in.Index != 0 {
-					vals[in.Index] = nil
-				}
-			}
+			release(n)
 			continue
 		}
-		out := tensor.New(s...)
+		var out *tensor.Tensor
+		if pool != nil {
+			out = pool.Get(s...)
+		} else {
+			out = tensor.New(s...)
+		}
 		start := time.Now()
 		if err := n.Layer.Forward(ctx, out, ins); err != nil {
 			return nil, fmt.Errorf("%s: layer %s: %w", g.Name, n.Name, err)
@@ -243,12 +275,14 @@ func (g *Graph) forward(ctx *ops.Context, x *tensor.Tensor, before func(*Node, [
 		if ctx.Trace != nil {
 			ctx.Trace(n.Name, time.Since(start))
 		}
+		owner[n.Index] = n.Index
+		pending[n.Index] = uses[n.Index]
 		vals[n.Index] = out
-		for _, in := range n.Inputs {
-			if uses[in.Index]--; uses[in.Index] == 0 && in.Index != 0 {
-				vals[in.Index] = nil
-			}
+		if uses[n.Index] == 0 && pool != nil { // read by nothing (a dead branch)
+			pool.Put(out)
+			vals[n.Index] = nil
 		}
+		release(n)
 	}
 	return vals[g.Output.Index], nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/cnnbench/cnnbench/engine/conv"
+	"github.com/cnnbench/cnnbench/engine/kernels"
 	"github.com/cnnbench/cnnbench/engine/tensor"
 )
 
@@ -28,6 +29,13 @@ type Conv2D struct {
 	Connections       [][]bool
 	// Algo overrides the context's algorithm for this layer ("" = context).
 	Algo string
+	// Act is an activation fused into the layer by graph.Fuse (inference
+	// only): out = Act(conv(x) + bias [+ residual]). With it, or with a
+	// residual, the layer has no backward pass.
+	Act kernels.Act
+	// Residual is set by graph.Fuse when the layer takes a second input
+	// of its output's shape that is added before Act (ResNet's shortcut).
+	Residual bool
 
 	mu    sync.Mutex
 	plans map[planKey]conv.Plan
@@ -100,7 +108,11 @@ func (c *Conv2D) Problem(in tensor.Shape) conv.Params {
 
 // OutShape implements Layer.
 func (c *Conv2D) OutShape(in []tensor.Shape) (tensor.Shape, error) {
-	if err := want("Conv2D", in, 1, 4); err != nil {
+	inputs := 1
+	if c.Residual {
+		inputs = 2
+	}
+	if err := want("Conv2D", in, inputs, 4); err != nil {
 		return nil, err
 	}
 	if in[0][1] != c.Cin {
@@ -110,7 +122,26 @@ func (c *Conv2D) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	return tensor.Shape{p.N, p.Cout, p.OutH(), p.OutW()}, nil
+	out := tensor.Shape{p.N, p.Cout, p.OutH(), p.OutW()}
+	if c.Residual && !in[1].Equal(out) {
+		return nil, fmt.Errorf("Conv2D: residual input %v, want the output's shape %v", in[1], out)
+	}
+	return out, nil
+}
+
+// Fused describes what graph.Fuse put into the layer, e.g. "+residual,relu"
+// ("" for nothing).
+func (c *Conv2D) Fused() string { return c.epilogue(nil).String() }
+
+func (c *Conv2D) epilogue(in []*tensor.Tensor) conv.Epilogue {
+	e := conv.Epilogue{Act: c.Act}
+	if c.Residual {
+		e.Residual = []float32{} // non-nil: String reports it
+		if len(in) == 2 {
+			e.Residual = in[1].Data
+		}
+	}
+	return e
 }
 
 func (c *Conv2D) connected() int {
@@ -145,6 +176,13 @@ func (c *Conv2D) Cost(in []tensor.Shape, out tensor.Shape) Cost {
 	cost := Cost{MACs: spatial * int64(c.connected()) * int64(c.KH*c.KW)}
 	if c.Bias != nil {
 		cost.OtherOps = spatial * int64(c.Cout)
+	}
+	// Fused layers keep the counts of the Add and activation they absorbed.
+	if c.Residual {
+		cost.OtherOps += int64(out.Numel())
+	}
+	if c.Act != kernels.ActNone {
+		cost.OtherOps += int64(out.Numel())
 	}
 	return cost
 }
@@ -269,6 +307,6 @@ func (c *Conv2D) Forward(ctx *Context, out *tensor.Tensor, in []*tensor.Tensor) 
 		return err
 	}
 	ws := ctx.arena().Get(0, pl.Workspace())
-	pl.Forward(out.Data, in[0].Data, ws, ctx.Threads)
+	conv.Forward(pl, out.Data, in[0].Data, ws, ctx.Threads, c.epilogue(in))
 	return nil
 }

@@ -29,6 +29,8 @@ package ops
 // fixed order, so the gradients are bitwise identical for any thread count.
 
 import (
+	"fmt"
+
 	"github.com/cnnbench/cnnbench/engine/conv"
 	"github.com/cnnbench/cnnbench/engine/gemm"
 	"github.com/cnnbench/cnnbench/engine/parallel"
@@ -53,6 +55,9 @@ func (c *Conv2D) BackwardNeeds() (inputs, output bool) { return true, false }
 
 // Backward implements Backwarder; see the file comment.
 func (c *Conv2D) Backward(ctx *Context, g *Grad) error {
+	if f := c.Fused(); f != "" {
+		return fmt.Errorf("Conv2D: no backward pass with a fused epilogue (%s): train the graph before graph.Fuse", f)
+	}
 	nParams := 1
 	if c.Bias != nil {
 		nParams = 2

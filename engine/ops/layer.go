@@ -62,6 +62,10 @@ type Context struct {
 	Threads int
 	// Arena provides reusable workspaces; nil allocates a private one.
 	Arena *tensor.Arena
+	// Pool recycles activation buffers across the layers of graph.Forward
+	// (and across passes when the same Context is reused); nil gives each
+	// pass a private one.
+	Pool *tensor.Pool
 	// Trace, if set, is called after each layer with its duration.
 	Trace func(node string, d time.Duration)
 }
