@@ -136,6 +136,7 @@ func runBench(args []string, stdout io.Writer) error {
 	tune := fs.String("tune", "measure", "how the auto algorithm chooses per layer: measure (time the candidates at plan time, counted in build_ms, cached) or model (cost model)")
 	retune := fs.Bool("retune", false, "ignore auto's cached choices and measure again")
 	tuneCache := fs.String("tune-cache", conv.DefaultCachePath(), "auto's cache of measured choices (\"\" disables it)")
+	fuse := fs.Bool("fuse", true, "benchmark the inference graph (BatchNorm folded, activations and residual adds fused into the convolutions); -fuse=false runs every layer as built (the column fused says which)")
 	accounting := fs.Bool("accounting", true, "write "+AccountingName+" (params/MACs of every variant) into the run folder")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -293,7 +294,7 @@ func runBench(args []string, stdout io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r := &suite.Runner{Dir: dir, Protocol: proto, Seed: *seed, Log: benchStderr, Bar: isTerminal(benchStderr),
-		Fresh: *fresh, Command: append([]string{"cnnbench", "bench"}, args...), AfterCase: benchAfterCase}
+		Fresh: *fresh, Command: append([]string{"cnnbench", "bench"}, args...), AfterCase: benchAfterCase, Unfused: !*fuse}
 	fmt.Fprintf(benchStderr, "bench: %d cases into %s (budget %s)\n", len(cases), dir, budgetText(proto))
 	rep, err := r.Run(ctx, cases)
 	if err != nil {

@@ -29,7 +29,8 @@ func runInfer(args []string, stdout io.Writer) error {
 	kernels := fs.String("kernels", "", "kernel set (generic, avx2, avx512, auto); default $CNNBENCH_KERNELS or auto")
 	threads := fs.Int("threads", 0, "worker threads (0: all cores)")
 	out := fs.String("out", "", "write the logits here (.npy, float32)")
-	foldBN := fs.Bool("fold-bn", false, "fold BatchNorm into the preceding convolutions before running")
+	foldBN := fs.Bool("fold-bn", false, "fold BatchNorm into the preceding convolutions before running (implied by -fuse)")
+	fuse := fs.Bool("fuse", true, "run the inference graph: BatchNorm folded, activations and residual adds fused into the convolutions (-fuse=false: every layer as built)")
 	tune := addTuneFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -80,7 +81,10 @@ func runInfer(args []string, stdout io.Writer) error {
 	} else {
 		g.Init(*weightSeed)
 	}
-	if *foldBN {
+	switch {
+	case *fuse:
+		g.Fuse()
+	case *foldBN:
 		g.FoldBatchNorm()
 	}
 	if err := tune.applyPlan(g); err != nil {
