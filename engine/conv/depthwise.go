@@ -41,6 +41,8 @@ package conv
 // over the N·Cout output planes, each computed by one worker, so results are
 // bitwise identical for any thread count.
 
+import "github.com/cnnbench/cnnbench/engine/kernels"
+
 // Depthwise is the direct per-channel algorithm for Groups == Cin.
 type Depthwise struct{}
 
@@ -106,7 +108,15 @@ func (pl *depthwisePlan) Workspace() int { return pl.slots * pl.slotLen }
 func (pl *depthwisePlan) Params() Params { return pl.p }
 
 func (pl *depthwisePlan) Forward(out, in, ws []float32, threads int) {
+	pl.ForwardEpilogue(out, in, ws, threads, Epilogue{})
+}
+
+// ForwardEpilogue implements EpiloguePlan: the residual and activation are
+// applied to each output plane right after it is computed, while it is in
+// cache.
+func (pl *depthwisePlan) ForwardEpilogue(out, in, ws []float32, threads int, e Epilogue) {
 	p := pl.p
+	epi := kernels.Active().Epilogue
 	checkForwardArgs("Depthwise", p, out, in, ws, pl.Workspace())
 	hw, khw := pl.g.ho*pl.g.wo, p.KH*p.KW
 	mult := p.Cout / p.Cin
@@ -125,9 +135,16 @@ func (pl *depthwisePlan) Forward(out, in, ws []float32, threads int) {
 			// plane only; later planes overwrite just the image.
 			dwPaddedPlane(&pl.g, dst, src, pl.w[o*khw:(o+1)*khw], b, scratch, *last < 0)
 			*last = no
-			return
+		} else {
+			dwPlane(&pl.g, dst, src, pl.w[o*khw:(o+1)*khw], b, scratch)
 		}
-		dwPlane(&pl.g, dst, src, pl.w[o*khw:(o+1)*khw], b, scratch)
+		if !e.None() {
+			var res []float32
+			if e.Residual != nil {
+				res = e.Residual[no*hw : (no+1)*hw]
+			}
+			epi(dst, dst, res, 0, e.Act)
+		}
 	})
 }
 

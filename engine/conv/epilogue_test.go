@@ -123,3 +123,36 @@ func checkEpilogue(t *testing.T, got, plain []float32, e Epilogue) {
 		}
 	}
 }
+
+// TestWinogradEpilogueAcrossTileBlocks: Winograd applies the epilogue to
+// whole tile rows as blocks complete them; blocks that end mid-row, split
+// images or hold one tile must give the same bits as one block of all tiles.
+func TestWinogradEpilogueAcrossTileBlocks(t *testing.T) {
+	p := conv2d(2, 7, 23, 19, 13, 3, 1, 1)
+	in, w, bias := randomOperands(p, 41)
+	res, _, _ := randomOperands(Params{N: p.N, Cin: p.Cout, H: p.OutH(), W: p.OutW(), Cout: 1,
+		KH: 1, KW: 1, StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, Groups: 1}, 42)
+	e := Epilogue{Act: kernels.ActReLU, Residual: res}
+	for _, m := range []int{2, 4, 6} {
+		var ref []float32
+		for _, tb := range []int{1 << 20, 1, 5, 17} {
+			plan, err := Winograd{M: m, TileBlock: tb}.Plan(p, w, bias)
+			if err != nil {
+				t.Fatal(err)
+			}
+			obuf, out := nanBuffer(p.OutLen())
+			Forward(plan, out, in, make([]float32, plan.Workspace()), 2, e)
+			if !guardsIntact(obuf) {
+				t.Fatalf("f%dx3 TileBlock=%d wrote outside its output", m, tb)
+			}
+			if ref == nil {
+				plain := make([]float32, p.OutLen())
+				plan.Forward(plain, in, make([]float32, plan.Workspace()), 1)
+				checkEpilogue(t, out, plain, e)
+				ref = out
+			} else if !bitwiseEqual(out, ref) {
+				t.Fatalf("f%dx3 TileBlock=%d differs from one block of all tiles", m, tb)
+			}
+		}
+	}
+}

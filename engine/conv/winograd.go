@@ -88,6 +88,7 @@ import (
 	"runtime"
 
 	"github.com/cnnbench/cnnbench/engine/gemm"
+	"github.com/cnnbench/cnnbench/engine/kernels"
 	"github.com/cnnbench/cnnbench/engine/parallel"
 )
 
@@ -249,8 +250,16 @@ func (pl *winogradPlan) Workspace() int { return pl.ws }
 func (pl *winogradPlan) Params() Params { return pl.p }
 
 func (pl *winogradPlan) Forward(out, in, ws []float32, threads int) {
+	pl.ForwardEpilogue(out, in, ws, threads, Epilogue{})
+}
+
+// ForwardEpilogue implements EpiloguePlan: after each block of tiles, the
+// output rows whose tiles are all transformed get the residual and the
+// activation, while the block is still in cache.
+func (pl *winogradPlan) ForwardEpilogue(out, in, ws []float32, threads int, e Epilogue) {
 	p := pl.p
 	checkForwardArgs("Winograd", p, out, in, ws, pl.ws)
+	rowsDone := 0 // tile rows (over all images) that have had the epilogue
 	alpha := pl.kind.alpha()
 	a2 := alpha * alpha
 	v, mm := ws[:pl.vLen], ws[pl.vLen:pl.vLen+pl.mLen]
@@ -289,7 +298,44 @@ func (pl *winogradPlan) Forward(out, in, ws []float32, threads int) {
 		parallel.For(p.Cout*nt, winogradThreads(a2*p.Cout*nt, threads), func(lo, hi int) {
 			pl.outputTransform(out, mm, ms, t0, nt, lo, hi)
 		})
+		if !e.None() {
+			end := (t0 + nt) / pl.tilesW // tile rows now complete
+			if t0+nt == pl.tiles {
+				end = p.N * pl.tilesH
+			}
+			pl.epilogueRows(out, rowsDone, end, e, threads)
+			rowsDone = end
+		}
 	}
+}
+
+// epilogueRows applies e to the output rows of tile rows [r0, r1), counted
+// over all images (tile row r is row r mod tilesH of image r / tilesH): one
+// contiguous segment per image and channel.
+func (pl *winogradPlan) epilogueRows(out []float32, r0, r1 int, e Epilogue, threads int) {
+	if r0 >= r1 {
+		return
+	}
+	p := pl.p
+	m := pl.kind.m
+	ho, wo := p.OutH(), p.OutW()
+	n0, n1 := r0/pl.tilesH, (r1-1)/pl.tilesH
+	segs := (n1 - n0 + 1) * p.Cout
+	epi := kernels.Active().Epilogue
+	parallel.For(segs, winogradThreads(segs*(r1-r0)*m*wo/(n1-n0+1), threads), func(lo, hi int) {
+		for s := lo; s < hi; s++ {
+			n, o := n0+s/p.Cout, s%p.Cout
+			ra, rb := max(r0, n*pl.tilesH)-n*pl.tilesH, min(r1, (n+1)*pl.tilesH)-n*pl.tilesH
+			y0, y1 := ra*m, min(rb*m, ho)
+			off := (n*p.Cout+o)*ho*wo + y0*wo
+			seg := out[off : off+(y1-y0)*wo]
+			var res []float32
+			if e.Residual != nil {
+				res = e.Residual[off : off+len(seg)]
+			}
+			epi(seg, seg, res, 0, e.Act)
+		}
+	})
 }
 
 // winogradThreads keeps small transforms on one goroutine, where spawning
