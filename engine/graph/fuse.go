@@ -16,7 +16,10 @@ import (
 //  3. an Add whose inputs are a convolution read by nothing else and an
 //     operand computed before it becomes the convolution's residual input
 //     (Conv2D.Residual), and an activation after that Add fuses as in 2:
-//     ResNet's relu(bn3(conv3(y)) + shortcut) is one convolution.
+//     ResNet's relu(bn3(conv3(y)) + shortcut) is one convolution;
+//  4. an activation that is the only reader of a BatchNorm that could not
+//     be folded (DenseNet's BN-ReLU before each convolution) becomes the
+//     BN's activation (BatchNorm2D.Act): one pass instead of two.
 //
 // Absorbed nodes stay in the graph as Identity (their names and shapes
 // still show in summaries) but nothing reads them any more. Like
@@ -27,6 +30,18 @@ func (g *Graph) Fuse() (bns, acts, adds int) {
 	bns = g.FoldBatchNorm()
 	g.bypassIdentities()
 	for _, n := range g.Nodes[1:] {
+		if bn, ok := n.Layer.(*ops.BatchNorm2D); ok && bn.Act == kernels.ActNone {
+			if r := g.soleReader(n); r != nil {
+				if a, ok := r.Layer.(*ops.Activation); ok {
+					if act, ok := a.Kind.Epilogue(); ok {
+						bn.Act = act
+						g.absorb(n, r)
+						acts++
+					}
+				}
+			}
+			continue
+		}
 		c, ok := n.Layer.(*ops.Conv2D)
 		if !ok || c.Act != kernels.ActNone || c.Residual {
 			continue

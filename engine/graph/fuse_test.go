@@ -151,3 +151,27 @@ func TestPoolRecyclesWithoutLeakingTheOutput(t *testing.T) {
 		t.Error("the pool holds nothing after a pass: intermediates are not recycled")
 	}
 }
+
+// TestFuseBatchNormActivation: a BN that follows no convolution (DenseNet's
+// pre-activation) takes the ReLU after it, and the output is unchanged.
+func TestFuseBatchNormActivation(t *testing.T) {
+	g, x := New("preact", tensor.Shape{3, 6, 6})
+	b := g.Add("norm", ops.NewBatchNorm2D(3), x)
+	r := g.Add("relu", ops.ReLU(), b)
+	g.Add("conv", ops.NewConv2D(3, 5, 3, ops.Pad(1)), r)
+	g.Init(3)
+	in := testInput(2, 3, 6, 6)
+	want, _ := g.Forward(&ops.Context{}, in)
+	if bns, acts, adds := g.Fuse(); bns != 0 || acts != 1 || adds != 0 {
+		t.Fatalf("fused bn=%d act=%d add=%d, want 0, 1, 0", bns, acts, adds)
+	}
+	if bn := g.Nodes[1].Layer.(*ops.BatchNorm2D); bn.Act != kernels.ActReLU {
+		t.Fatalf("the BN's activation is %s, want relu", bn.Act)
+	}
+	got, _ := g.Forward(&ops.Context{}, in)
+	for i := range want.Data {
+		if got.Data[i] != want.Data[i] {
+			t.Fatalf("output %d: fused %v, unfused %v", i, got.Data[i], want.Data[i])
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/cnnbench/cnnbench/engine/kernels"
 	"github.com/cnnbench/cnnbench/engine/parallel"
 	"github.com/cnnbench/cnnbench/engine/tensor"
 )
@@ -17,6 +18,10 @@ type BatchNorm2D struct {
 	Eps                     float64
 	Weight, Bias            *tensor.Tensor // γ, β
 	RunningMean, RunningVar *tensor.Tensor
+	// Act is an activation fused into the layer by graph.Fuse (inference
+	// only: a BN with one has no backward pass). DenseNet's BN-ReLU pairs
+	// before each convolution run as one pass.
+	Act kernels.Act
 }
 
 // NewBatchNorm2D returns an identity-initialised BN over c channels with
@@ -50,7 +55,11 @@ func (b *BatchNorm2D) Params() []Param {
 }
 
 func (b *BatchNorm2D) Cost(in []tensor.Shape, out tensor.Shape) Cost {
-	return Cost{OtherOps: 2 * int64(out.Numel())}
+	ops := 2 * int64(out.Numel())
+	if b.Act != kernels.ActNone { // keeps the count of the activation it absorbed
+		ops += int64(out.Numel())
+	}
+	return Cost{OtherOps: ops}
 }
 
 // Init implements Initializer: γ in [0.5, 1.5), β and the mean near 0, the
@@ -83,6 +92,7 @@ func (b *BatchNorm2D) Forward(ctx *Context, out *tensor.Tensor, in []*tensor.Ten
 		plane *= d
 	}
 	x := in[0].Data
+	epi := kernels.Active().Epilogue
 	parallel.For(s[0]*b.C, ctx.Threads, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			c := nc % b.C
@@ -90,6 +100,9 @@ func (b *BatchNorm2D) Forward(ctx *Context, out *tensor.Tensor, in []*tensor.Ten
 			src, dst := x[nc*plane:(nc+1)*plane], out.Data[nc*plane:(nc+1)*plane]
 			for i, v := range src {
 				dst[i] = v*sc + sh
+			}
+			if b.Act != kernels.ActNone {
+				epi(dst, dst, nil, 0, b.Act)
 			}
 		}
 	})

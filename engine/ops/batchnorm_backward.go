@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/cnnbench/cnnbench/engine/kernels"
 	"github.com/cnnbench/cnnbench/engine/parallel"
 	"github.com/cnnbench/cnnbench/engine/tensor"
 )
@@ -79,6 +80,9 @@ func (b *BatchNorm2D) BackwardNeeds() (inputs, output bool) { return true, false
 // Without saved batch statistics (the layer ran Forward, eval mode) it
 // differentiates the eval formula: dx = dy·γσ⁻¹ with the running statistics.
 func (b *BatchNorm2D) Backward(ctx *Context, g *Grad) error {
+	if b.Act != kernels.ActNone {
+		return fmt.Errorf("BatchNorm2D: no backward pass with a fused %s: train the graph before graph.Fuse", b.Act)
+	}
 	checkGrad("BatchNorm2D", g, 1, 4)
 	x := g.In[0]
 	s := x.Shape
