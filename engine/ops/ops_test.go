@@ -2,6 +2,7 @@ package ops
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/cnnbench/cnnbench/engine/tensor"
@@ -177,6 +178,51 @@ func TestShapeErrorsAreErrors(t *testing.T) {
 	for _, b := range bad {
 		if _, err := b.l.OutShape(b.in); err == nil {
 			t.Errorf("%s accepted %v", b.l.Type(), b.in)
+		}
+	}
+}
+
+// TestMaxPoolMatchesBruteForce: the separable max pooling equals the max
+// over each window taken directly, for kernels 2–5, strides 1–3, padding,
+// ceil mode, odd sizes, and NaN inputs (which propagate, as in PyTorch).
+func TestMaxPoolMatchesBruteForce(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for k := 2; k <= 5; k++ {
+		for s := 1; s <= 3; s++ {
+			for pad := 0; pad <= k/2; pad++ {
+				for _, ceil := range []bool{false, true} {
+					for _, hw := range [][2]int{{7, 9}, {12, 5}, {k, k + 1}} {
+						p := MaxPool2D(k, s, pad)
+						p.Ceil = ceil
+						x := tensor.New(2, 3, hw[0], hw[1])
+						for i := range x.Data {
+							x.Data[i] = r.Float32()*2 - 1
+						}
+						x.Data[r.IntN(len(x.Data))] = float32(math.NaN())
+						y := run(t, p, x)
+						h, w, oh, ow := hw[0], hw[1], y.Shape[2], y.Shape[3]
+						for nc := 0; nc < 6; nc++ {
+							for oy := 0; oy < oh; oy++ {
+								for ox := 0; ox < ow; ox++ {
+									m, nan := float32(math.Inf(-1)), false
+									for iy := max(oy*s-pad, 0); iy < min(oy*s-pad+k, h); iy++ {
+										for ix := max(ox*s-pad, 0); ix < min(ox*s-pad+k, w); ix++ {
+											v := x.Data[(nc*h+iy)*w+ix]
+											nan = nan || v != v
+											m = max(m, v)
+										}
+									}
+									got := y.Data[(nc*oh+oy)*ow+ox]
+									if nan != (got != got) || (!nan && got != m) {
+										t.Fatalf("k=%d s=%d pad=%d ceil=%t %dx%d: out(%d,%d,%d) = %v, want %v",
+											k, s, pad, ceil, h, w, nc, oy, ox, got, m)
+									}
+								}
+							}
+						}
+					}
+				}
+			}
 		}
 	}
 }
