@@ -201,13 +201,23 @@ func (Mul) Forward(ctx *Context, out *tensor.Tensor, in []*tensor.Tensor) error 
 		return nil
 	}
 	plane := x.Shape[2] * x.Shape[3]
-	for nc, k := range s.Data {
-		src, dst := x.Data[nc*plane:(nc+1)*plane], out.Data[nc*plane:(nc+1)*plane]
-		for i, v := range src {
-			dst[i] = v * k
+	parallel.For(len(s.Data), elementwiseThreads(len(x.Data), ctx.Threads), func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			k := s.Data[nc]
+			src, dst := x.Data[nc*plane:(nc+1)*plane], out.Data[nc*plane:(nc+1)*plane]
+			for i, v := range src {
+				dst[i] = v * k
+			}
 		}
-	}
+	})
 	return nil
+}
+
+// elementwiseThreads keeps small elementwise passes on one goroutine, where
+// spawning costs more than the pass; results never depend on it.
+func elementwiseThreads(elems, threads int) int {
+	const minElemsPerThread = 1 << 15
+	return max(1, min(parallel.Threads(threads), elems/minElemsPerThread))
 }
 
 // ChannelShuffle permutes channels viewed as [G, C/G] to [C/G, G]
