@@ -17,8 +17,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 cd "$ROOT"
 
-# The models of shared/anchors/peers.md's table that exist in our zoo.
-DEFAULT_MODELS=lenet5,alexnet,vgg16,resnet18,resnet50,resnet152,densenet121,efficientnet_b0,mobilenet_v1,shufflenet_v1
+# Every model of shared/anchors/peers.md's table that exists in our zoo: the
+# fast-convolution issue's targets (AlexNet, VGG-11/16/19, ResNet-18..152,
+# DenseNet-121/169/201, EfficientNet-B0/B1/B3) plus LeNet-5, MobileNet v1 and
+# ShuffleNet v1.
+DEFAULT_MODELS=lenet5,alexnet,vgg11,vgg16,vgg19,resnet18,resnet34,resnet50,resnet101,resnet152,densenet121,densenet169,densenet201,efficientnet_b0,efficientnet_b1,efficientnet_b3,mobilenet_v1,shufflenet_v1
 
 MODELS=${PEERS_MODELS:-$DEFAULT_MODELS}
 THREADS=${PEERS_THREADS:-1,2}
