@@ -141,13 +141,19 @@ func (p *Pool2D) maxPlanes(ctx *Context, out, x []float32, planes, h, w, oh, ow 
 			dst := out[nc*oh*ow : (nc+1)*oh*ow]
 			for iy := 0; iy < h; iy++ {
 				line, r := src[iy*w:(iy+1)*w], rows[iy*ow:(iy+1)*ow]
-				for xo := range r {
+				xo := 0
+				if p.K == 2 && p.Stride == 2 && p.Pad == 0 { // VGG, AlexNet-style 2×2
+					for ; xo < ow && 2*xo+1 < w; xo++ {
+						r[xo] = max(line[2*xo], line[2*xo+1])
+					}
+				}
+				for ; xo < ow; xo++ {
 					x0 := xo*p.Stride - p.Pad
 					x1 := min(x0+p.K, w)
 					x0 = max(x0, 0)
 					m := line[x0]
-					for _, v := range line[x0+1 : x1] {
-						m = max(m, v)
+					for x := x0 + 1; x < x1; x++ {
+						m = max(m, line[x])
 					}
 					r[xo] = m
 				}
