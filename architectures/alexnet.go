@@ -20,40 +20,59 @@ import (
 //     conv1 and conv2 with the overlapping 3×3/2 max pooling after it, FC
 //     4096-4096-1000 with dropout on the first two. Same key layout.
 
-func buildAlexNet(o Options) (*graph.Graph, error) {
-	g, x := graph.New("alexnet", o.Input)
-	x = g.Chain(x, "features.",
-		graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], 64, 11, ops.Stride(4), ops.Pad(2), ops.Bias())},
-		graph.Named{Name: "1", Layer: ops.ReLU()},
-		graph.Named{Name: "2", Layer: ops.MaxPool2D(3, 2, 0)},
-		graph.Named{Name: "3", Layer: ops.NewConv2D(64, 192, 5, ops.Pad(2), ops.Bias())},
-		graph.Named{Name: "4", Layer: ops.ReLU()},
-		graph.Named{Name: "5", Layer: ops.MaxPool2D(3, 2, 0)},
-		graph.Named{Name: "6", Layer: ops.NewConv2D(192, 384, 3, ops.Pad(1), ops.Bias())},
-		graph.Named{Name: "7", Layer: ops.ReLU()},
-		graph.Named{Name: "8", Layer: ops.NewConv2D(384, 256, 3, ops.Pad(1), ops.Bias())},
-		graph.Named{Name: "9", Layer: ops.ReLU()},
-		graph.Named{Name: "10", Layer: ops.NewConv2D(256, 256, 3, ops.Pad(1), ops.Bias())},
-		graph.Named{Name: "11", Layer: ops.ReLU()},
-		graph.Named{Name: "12", Layer: ops.MaxPool2D(3, 2, 0)},
-	)
-	x = g.Add("avgpool", &ops.AdaptiveAvgPool2D{OutH: 6, OutW: 6}, x)
-	x = g.Add("flatten", ops.Flatten{}, x)
-	alexNetClassifier(g, x, 256*6*6, o.Classes)
-	return g, g.Err()
+// alexNetConfig is an AlexNet-style network: five convolutions with these
+// output channels (conv1 with its own kernel, stride and padding, conv2 5×5,
+// conv3-5 3×3, all with bias and ReLU), overlapping 3×3/2 max pooling after
+// conv1, conv2 and conv5, adaptive average pooling to pool×pool and the
+// classifier with two hidden layers of hidden units.
+type alexNetConfig struct {
+	channels   [5]int
+	k1, s1, p1 int
+	pool       int
+	hidden     int
 }
 
-// alexNetClassifier adds torchvision's classifier: Dropout, FC 4096, ReLU,
-// Dropout, FC 4096, ReLU, FC classes.
-func alexNetClassifier(g *graph.Graph, x *graph.Node, in, classes int) *graph.Node {
+// alexNetTorchvision is torchvision's alexnet.
+var alexNetTorchvision = alexNetConfig{channels: [5]int{64, 192, 384, 256, 256}, k1: 11, s1: 4, p1: 2, pool: 6, hidden: 4096}
+
+// alexNetBuilder returns the builder of an AlexNet-style network.
+func alexNetBuilder(c alexNetConfig) func(Options) (*graph.Graph, error) {
+	return func(o Options) (*graph.Graph, error) {
+		ch := c.channels
+		g, x := graph.New("alexnet", o.Input)
+		x = g.Chain(x, "features.",
+			graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], ch[0], c.k1, ops.Stride(c.s1), ops.Pad(c.p1), ops.Bias())},
+			graph.Named{Name: "1", Layer: ops.ReLU()},
+			graph.Named{Name: "2", Layer: ops.MaxPool2D(3, 2, 0)},
+			graph.Named{Name: "3", Layer: ops.NewConv2D(ch[0], ch[1], 5, ops.Pad(2), ops.Bias())},
+			graph.Named{Name: "4", Layer: ops.ReLU()},
+			graph.Named{Name: "5", Layer: ops.MaxPool2D(3, 2, 0)},
+			graph.Named{Name: "6", Layer: ops.NewConv2D(ch[1], ch[2], 3, ops.Pad(1), ops.Bias())},
+			graph.Named{Name: "7", Layer: ops.ReLU()},
+			graph.Named{Name: "8", Layer: ops.NewConv2D(ch[2], ch[3], 3, ops.Pad(1), ops.Bias())},
+			graph.Named{Name: "9", Layer: ops.ReLU()},
+			graph.Named{Name: "10", Layer: ops.NewConv2D(ch[3], ch[4], 3, ops.Pad(1), ops.Bias())},
+			graph.Named{Name: "11", Layer: ops.ReLU()},
+			graph.Named{Name: "12", Layer: ops.MaxPool2D(3, 2, 0)},
+		)
+		x = g.Add("avgpool", &ops.AdaptiveAvgPool2D{OutH: c.pool, OutW: c.pool}, x)
+		x = g.Add("flatten", ops.Flatten{}, x)
+		alexNetClassifier(g, x, ch[4]*c.pool*c.pool, c.hidden, o.Classes)
+		return g, g.Err()
+	}
+}
+
+// alexNetClassifier adds torchvision's classifier: Dropout, FC hidden, ReLU,
+// Dropout, FC hidden, ReLU, FC classes.
+func alexNetClassifier(g *graph.Graph, x *graph.Node, in, hidden, classes int) *graph.Node {
 	return g.Chain(x, "classifier.",
 		graph.Named{Name: "0", Layer: &ops.Dropout{P: 0.5}},
-		graph.Named{Name: "1", Layer: ops.NewDense(in, 4096)},
+		graph.Named{Name: "1", Layer: ops.NewDense(in, hidden)},
 		graph.Named{Name: "2", Layer: ops.ReLU()},
 		graph.Named{Name: "3", Layer: &ops.Dropout{P: 0.5}},
-		graph.Named{Name: "4", Layer: ops.NewDense(4096, 4096)},
+		graph.Named{Name: "4", Layer: ops.NewDense(hidden, hidden)},
 		graph.Named{Name: "5", Layer: ops.ReLU()},
-		graph.Named{Name: "6", Layer: ops.NewDense(4096, classes)},
+		graph.Named{Name: "6", Layer: ops.NewDense(hidden, classes)},
 	)
 }
 
@@ -84,7 +103,7 @@ func buildAlexNetPaper(o Options) (*graph.Graph, error) {
 		return nil, fmt.Errorf("alexnet_paper: features end at %dx%d, the classifier needs 6x6", x.Shape[2], x.Shape[3])
 	}
 	x = g.Add("flatten", ops.Flatten{}, x)
-	alexNetClassifier(g, x, 256*6*6, o.Classes)
+	alexNetClassifier(g, x, 256*6*6, 4096, o.Classes)
 	return g, g.Err()
 }
 
@@ -97,7 +116,7 @@ func init() {
 			"channels 64-192-384-256-256, no LRN, no groups, 224 input with conv1 padding 2, adaptive 6x6 average pooling. " +
 			"That paper prints no parameter or FLOP counts, so torchvision's are given; both match exactly " +
 			"(61,100,840 params, 714,188,480 MACs). The 2012 network is alexnet_paper.",
-		Build: buildAlexNet,
+		Build: alexNetBuilder(alexNetTorchvision),
 	})
 	Register(Spec{
 		Name: "alexnet_paper", Family: "AlexNet", Input: tensor.Shape{3, 227, 227}, Classes: 1000, FixedInput: true,

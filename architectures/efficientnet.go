@@ -54,12 +54,19 @@ func efficientNetDivisible(v float64) int {
 
 // efficientNetBuilder returns the builder for width and depth multipliers.
 func efficientNetBuilder(width, depth, dropout, eps float64) func(Options) (*graph.Graph, error) {
+	return efficientNetStridedBuilder(width, depth, dropout, eps, 2, [7]int{})
+}
+
+// efficientNetStridedBuilder returns the builder for width and depth
+// multipliers with the stem conv's stride and each stage's stride given (a
+// zero stage stride keeps the table's).
+func efficientNetStridedBuilder(width, depth, dropout, eps float64, stemStride int, strides [7]int) func(Options) (*graph.Graph, error) {
 	return func(o Options) (*graph.Graph, error) {
 		bn := func(c int) *ops.BatchNorm2D { return ops.NewBatchNorm2DEps(c, eps) }
 		g, x := graph.New("efficientnet", o.Input)
 		stem := efficientNetDivisible(float64(efficientNetStages[0].cin) * width)
 		x = g.Chain(x, "features.0.",
-			graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], stem, 3, ops.Stride(2), ops.Pad(1))},
+			graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], stem, 3, ops.Stride(stemStride), ops.Pad(1))},
 			graph.Named{Name: "1", Layer: bn(stem)},
 			graph.Named{Name: "2", Layer: ops.SiLU()},
 		)
@@ -69,6 +76,9 @@ func efficientNetBuilder(width, depth, dropout, eps float64) func(Options) (*gra
 			n := int(math.Ceil(float64(st.layers) * depth))
 			for b := range n {
 				stride := st.stride
+				if strides[si] > 0 {
+					stride = strides[si]
+				}
 				if b > 0 {
 					stride = 1
 				}

@@ -52,16 +52,23 @@ const (
 
 // mobileNetV1Builder returns the builder for width multiplier alpha.
 func mobileNetV1Builder(alpha float64, kind mobileNetV1Kind) func(Options) (*graph.Graph, error) {
+	return mobileNetV1StridedBuilder(alpha, kind, 2, mobileNetV1Blocks)
+}
+
+// mobileNetV1StridedBuilder returns the builder for width multiplier alpha
+// with the stem conv's stride and the blocks' channels and depthwise strides
+// given (Table 1's are 2 and mobileNetV1Blocks).
+func mobileNetV1StridedBuilder(alpha float64, kind mobileNetV1Kind, stemStride int, blocks [13]struct{ out, stride int }) func(Options) (*graph.Graph, error) {
 	width := func(c int) int { return int(float64(c) * alpha) }
 	return func(o Options) (*graph.Graph, error) {
 		g, x := graph.New("mobilenet_v1", o.Input)
 		cin := width(32)
 		x = g.Chain(x, "features.0.",
-			graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], cin, 3, ops.Stride(2), ops.Pad(1))},
+			graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], cin, 3, ops.Stride(stemStride), ops.Pad(1))},
 			graph.Named{Name: "1", Layer: ops.NewBatchNorm2D(cin)},
 			graph.Named{Name: "2", Layer: ops.ReLU()},
 		)
-		for i, b := range mobileNetV1Blocks {
+		for i, b := range blocks {
 			if kind == mobileNetV1Shallow && i >= 6 && i <= 10 {
 				continue // Table 5: the five 14×14×512 blocks
 			}

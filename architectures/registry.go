@@ -46,7 +46,7 @@ func (r Reported) Matches(exact int64) bool {
 // Spec describes one registered variant.
 type Spec struct {
 	Name    string
-	Family  string // "LeNet-5", "AlexNet", "VGG", "ResNet", "ResNet-CIFAR", "DenseNet", "DenseNet-CIFAR", "MobileNet v1", "ShuffleNet v1", "EfficientNet"
+	Family  string // "LeNet-5", "AlexNet", "VGG", "ResNet", "ResNet-CIFAR", "DenseNet", "DenseNet-CIFAR", "MobileNet v1", "ShuffleNet v1", "EfficientNet", "Fashion-MNIST"
 	AliasOf string // non-empty for aliases (vgg_a → vgg11)
 	Input   tensor.Shape
 	Classes int
@@ -121,7 +121,8 @@ func suggest(name string) string {
 }
 
 var familyOrder = map[string]int{"LeNet-5": 0, "AlexNet": 1, "VGG": 2, "ResNet": 3, "ResNet-CIFAR": 4,
-	"DenseNet": 5, "DenseNet-CIFAR": 6, "MobileNet v1": 7, "ShuffleNet v1": 8, "EfficientNet": 9}
+	"DenseNet": 5, "DenseNet-CIFAR": 6, "MobileNet v1": 7, "ShuffleNet v1": 8, "EfficientNet": 9,
+	FashionMNISTFamily: 10}
 
 // All lists every spec, aliases included, by family then registration order.
 func All() []Spec {

@@ -101,6 +101,13 @@ func shuffleNetV1Unit(g *graph.Graph, x *graph.Node, prefix string, cin, cout, m
 
 // shuffleNetV1Builder returns the builder for g groups at scale s.
 func shuffleNetV1Builder(groups int, scale float64) func(Options) (*graph.Graph, error) {
+	return shuffleNetV1StemBuilder(groups, scale, 2, true)
+}
+
+// shuffleNetV1StemBuilder returns the builder for g groups at scale s with
+// conv1's stride given and with or without the max pooling after it (Table
+// 1: stride 2 and a 3×3/2 max pooling).
+func shuffleNetV1StemBuilder(groups int, scale float64, stemStride int, stemPool bool) func(Options) (*graph.Graph, error) {
 	return func(o Options) (*graph.Graph, error) {
 		c1, out, mid := shuffleNetV1Widths(groups, scale)
 		for i := range out {
@@ -110,11 +117,13 @@ func shuffleNetV1Builder(groups int, scale float64) func(Options) (*graph.Graph,
 		}
 		g, x := graph.New("shufflenet_v1", o.Input)
 		x = g.Chain(x, "conv1.",
-			graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], c1, 3, ops.Stride(2), ops.Pad(1))},
+			graph.Named{Name: "0", Layer: ops.NewConv2D(o.Input[0], c1, 3, ops.Stride(stemStride), ops.Pad(1))},
 			graph.Named{Name: "1", Layer: ops.NewBatchNorm2D(c1)},
 			graph.Named{Name: "2", Layer: ops.ReLU()},
 		)
-		x = g.Add("maxpool", ops.MaxPool2D(3, 2, 1), x)
+		if stemPool {
+			x = g.Add("maxpool", ops.MaxPool2D(3, 2, 1), x)
+		}
 		cin := c1
 		for st, n := range shuffleNetV1Repeats {
 			for u := range n {

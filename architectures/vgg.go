@@ -28,8 +28,16 @@ var vggConfigs = map[string][]int{
 	"E": {64, 64, 0, 128, 128, 0, 256, 256, 256, 256, 0, 512, 512, 512, 512, 0, 512, 512, 512, 512, 0},
 }
 
-// vggBuilder returns the builder of one configuration.
+// vggBuilder returns the builder of one configuration with the paper's
+// classifier (7×7 pooling, FC 4096-4096).
 func vggBuilder(cfg string, bn, lrn bool) func(Options) (*graph.Graph, error) {
+	return vggNetBuilder(vggConfigs[cfg], bn, lrn, 7, 4096)
+}
+
+// vggNetBuilder returns the builder of a VGG-style network: features as in
+// vggConfigs, adaptive average pooling to pool×pool and a classifier of two
+// hidden layers of hidden units.
+func vggNetBuilder(features []int, bn, lrn bool, pool, hidden int) func(Options) (*graph.Graph, error) {
 	return func(o Options) (*graph.Graph, error) {
 		g, x := graph.New("vgg", o.Input)
 		idx := 0
@@ -39,7 +47,7 @@ func vggBuilder(cfg string, bn, lrn bool) func(Options) (*graph.Graph, error) {
 		}
 		cin := o.Input[0]
 		first := true
-		for _, v := range vggConfigs[cfg] {
+		for _, v := range features {
 			if v == 0 {
 				add(ops.MaxPool2D(2, 2, 0))
 				continue
@@ -60,16 +68,16 @@ func vggBuilder(cfg string, bn, lrn bool) func(Options) (*graph.Graph, error) {
 			first = false
 			cin = cout
 		}
-		x = g.Add("avgpool", &ops.AdaptiveAvgPool2D{OutH: 7, OutW: 7}, x)
+		x = g.Add("avgpool", &ops.AdaptiveAvgPool2D{OutH: pool, OutW: pool}, x)
 		x = g.Add("flatten", ops.Flatten{}, x)
 		g.Chain(x, "classifier.",
-			graph.Named{Name: "0", Layer: ops.NewDense(512*7*7, 4096)},
+			graph.Named{Name: "0", Layer: ops.NewDense(cin*pool*pool, hidden)},
 			graph.Named{Name: "1", Layer: ops.ReLU()},
 			graph.Named{Name: "2", Layer: &ops.Dropout{P: 0.5}},
-			graph.Named{Name: "3", Layer: ops.NewDense(4096, 4096)},
+			graph.Named{Name: "3", Layer: ops.NewDense(hidden, hidden)},
 			graph.Named{Name: "4", Layer: ops.ReLU()},
 			graph.Named{Name: "5", Layer: &ops.Dropout{P: 0.5}},
-			graph.Named{Name: "6", Layer: ops.NewDense(4096, o.Classes)},
+			graph.Named{Name: "6", Layer: ops.NewDense(hidden, o.Classes)},
 		)
 		return g, g.Err()
 	}
