@@ -86,6 +86,7 @@ package conv
 import (
 	"fmt"
 	"runtime"
+	"sync"
 
 	"github.com/cnnbench/cnnbench/engine/gemm"
 	"github.com/cnnbench/cnnbench/engine/kernels"
@@ -117,7 +118,7 @@ const (
 	// a winogradGroupBuf, so that V and M are read and written in runs of
 	// winogradGroup contiguous values rather than one strided value per
 	// tile. A power of two.
-	winogradGroup = 8
+	winogradGroup = kernels.WinogradGroup
 )
 
 // winogradGroupBuf holds the α² transformed values of winogradGroup tiles:
@@ -128,11 +129,14 @@ type winogradGroupBuf = [winogradMaxAlpha * winogradMaxAlpha * winogradGroup]flo
 type winogradKind struct {
 	m int
 	// bt (α×α), g (α×3) and at (m×α) are the transform matrices. g is used
-	// by Plan (in float64); bt and at document the unrolled transforms and
-	// are what the tests check them against.
+	// by Plan (in float64); bt and at document the transforms of the
+	// kernel sets (engine/kernels/winograd.go) and are what the tests check
+	// them against.
 	bt, g, at [][]float64
-	input     winogradInputFunc
-	output    winogradOutputFunc
+	// input and output, when not nil, replace the kernel set's transforms
+	// with per-tile ones (the tests' kinds built from other matrices).
+	input  winogradInputFunc
+	output winogradOutputFunc
 }
 
 func (k *winogradKind) alpha() int { return k.m + 2 }
@@ -145,6 +149,42 @@ type winogradInputFunc func(d []float32, ld int, v *winogradGroupBuf, k int)
 // winogradOutputFunc computes Y = Aᵀ M A + bias for tile k of a group: M[ξ]
 // is mm[ξ·winogradGroup + k]; Y (m×m) goes to y[i·ly + j].
 type winogradOutputFunc func(mm *winogradGroupBuf, k int, bias float32, y []float32, ly int)
+
+// groupTransforms returns the transforms of a group of winogradGroup
+// tiles, in the form of kernels.Set.WinogradInput and WinogradOutput with m
+// bound: the kernel set's, or the kind's own per-tile ones.
+func (k *winogradKind) groupTransforms(set *kernels.Set) (
+	input func(d *kernels.WinogradTiles, v []float32, vs int),
+	output func(mm []float32, ms int, bias float32, y *kernels.WinogradTiles)) {
+	m, a2 := k.m, k.alpha()*k.alpha()
+	if k.input == nil {
+		if set == nil || set.WinogradInput == nil || set.WinogradOutput == nil {
+			set = kernels.Generic
+		}
+		in, out := set.WinogradInput, set.WinogradOutput
+		return func(d *kernels.WinogradTiles, v []float32, vs int) { in(m, d, v, vs) },
+			func(mm []float32, ms int, bias float32, y *kernels.WinogradTiles) { out(m, mm, ms, bias, y) }
+	}
+	input = func(d *kernels.WinogradTiles, v []float32, vs int) {
+		var buf winogradGroupBuf
+		for t := range d.Data {
+			k.input(d.Data[t], d.Stride[t], &buf, t)
+		}
+		for xi := 0; xi < a2; xi++ {
+			copy(v[xi*vs:xi*vs+winogradGroup], buf[xi*winogradGroup:])
+		}
+	}
+	output = func(mm []float32, ms int, bias float32, y *kernels.WinogradTiles) {
+		var buf winogradGroupBuf
+		for xi := 0; xi < a2; xi++ {
+			copy(buf[xi*winogradGroup:(xi+1)*winogradGroup], mm[xi*ms:])
+		}
+		for t := range y.Data {
+			k.output(&buf, t, bias, y.Data[t], y.Stride[t])
+		}
+	}
+	return input, output
+}
 
 // winogradKinds maps a tile size to its transforms.
 var winogradKinds = map[int]*winogradKind{2: &winogradF2x3, 4: &winogradF4x3, 6: &winogradF6x3}
@@ -184,6 +224,7 @@ func (a Winograd) plan(kind *winogradKind, p Params, weights, bias []float32) (P
 	}
 	pl := &winogradPlan{p: p, kind: kind, bias: bias}
 	pl.u = winogradTransformWeights(a.Config, kind, p.Cout, p.Cin, weights)
+	pl.input, pl.output = kind.groupTransforms(pl.u[0].Kernels())
 	m, alpha := kind.m, kind.alpha()
 	pl.tilesH, pl.tilesW = ceilDivInt(p.OutH(), m), ceilDivInt(p.OutW(), m)
 	pl.tiles = p.N * pl.tilesH * pl.tilesW
@@ -239,6 +280,8 @@ type winogradPlan struct {
 	kind                  *winogradKind
 	u                     []*gemm.PackedA // α² packed Cout×Cin
 	bias                  []float32
+	input                 func(d *kernels.WinogradTiles, v []float32, vs int)
+	output                func(mm []float32, ms int, bias float32, y *kernels.WinogradTiles)
 	tilesH, tilesW, tiles int // tiles per column and row of an image; in all
 	tb                    int // tiles per block
 	vLen, mLen            int // V and M of one block, plane strides included
@@ -368,53 +411,57 @@ func (pl *winogradPlan) next(c *tileCursor) {
 
 // inputTransform fills V[ξ][c][t] (V[ξ] is Cin×nt at v[ξ·vs:]) for the
 // (c, t) pairs c·nt + t in [lo, hi) of the block of nt tiles starting at
-// tile t0, winogradGroup tiles of a channel at a time.
+// tile t0, winogradGroup tiles of a channel at a time. The α input rows of
+// each tile row are first copied into a zero-padded strip as wide as the
+// tiles reach (one memmove per image row), so every tile is read in place
+// from a strip: the transform needs no border cases, and a group may mix
+// tiles of several tile rows or images.
 func (pl *winogradPlan) inputTransform(v []float32, vs int, in []float32, t0, nt, lo, hi int) {
 	p := pl.p
 	m, alpha := pl.kind.m, pl.kind.alpha()
 	a2 := alpha * alpha
-	input := pl.kind.input
 	hw := p.H * p.W
-	var patch [winogradMaxAlpha * winogradMaxAlpha]float32
+	wp := pl.tilesW*m + 2 // strip width: columns −pL … tilesW·m+1−pL
+	// Tile rows (over all images) one run of nt tiles can touch.
+	rows := min(pl.p.N*pl.tilesH, (nt+pl.tilesW-2)/pl.tilesW+1)
+	sp := winogradStrips.Get().(*[]float32)
+	defer winogradStrips.Put(sp)
+	if need := rows * alpha * wp; len(*sp) < need {
+		*sp = make([]float32, need)
+	}
+	strips := *sp
+	var tiles kernels.WinogradTiles
 	var buf winogradGroupBuf
 	for idx := lo; idx < hi; {
 		c, t := idx/nt, idx%nt
 		run := min(hi-idx, nt-t) // tiles of channel c in this range
 		cur := pl.cursor(t0 + t)
+		r0 := cur.n*pl.tilesH + cur.ty // first tile row of the run
+		last := pl.cursor(t0 + t + run - 1)
+		for r := r0; r <= last.n*pl.tilesH+last.ty; r++ {
+			n, ty := r/pl.tilesH, r%pl.tilesH
+			pl.fillStrip(strips[(r-r0)*alpha*wp:(r-r0+1)*alpha*wp], wp, in[(n*p.Cin+c)*hw:(n*p.Cin+c+1)*hw], ty)
+		}
 		for g0 := 0; g0 < run; g0 += winogradGroup {
 			gn := min(winogradGroup, run-g0)
 			for k := 0; k < gn; k++ {
-				plane := in[(cur.n*p.Cin+c)*hw : (cur.n*p.Cin+c+1)*hw]
-				y0, x0 := cur.ty*m-p.PadT, cur.tx*m-p.PadL
-				if y0 >= 0 && x0 >= 0 && y0+alpha <= p.H && x0+alpha <= p.W {
-					input(plane[y0*p.W+x0:], p.W, &buf, k)
-				} else {
-					// Border tile: copy the part inside the image into a
-					// zeroed α×α patch (the padding, and rows or columns
-					// past the end of partial tiles, whose outputs are
-					// never written).
-					clear(patch[:alpha*alpha])
-					jlo, jhi := max(0, -x0), min(alpha, p.W-x0)
-					for i := max(0, -y0); i < min(alpha, p.H-y0); i++ {
-						row := (y0+i)*p.W + x0
-						for j := jlo; j < jhi; j++ { // a few values: cheaper than copy
-							patch[i*alpha+j] = plane[row+j]
-						}
-					}
-					input(patch[:], alpha, &buf, k)
-				}
+				r := cur.n*pl.tilesH + cur.ty - r0
+				off := r*alpha*wp + cur.tx*m
+				tiles.Data[k], tiles.Stride[k] = strips[off:off+(alpha-1)*wp+alpha], wp
 				pl.next(&cur)
+			}
+			for k := gn; k < winogradGroup; k++ { // unused slots of a partial group
+				tiles.Data[k], tiles.Stride[k] = tiles.Data[0], tiles.Stride[0]
 			}
 			base := idx + g0
 			if gn == winogradGroup {
-				for xi := 0; xi < a2; xi++ {
-					winogradCopyGroup(v[xi*vs+base:], buf[xi*winogradGroup:])
-				}
+				pl.input(&tiles, v[base:], vs)
 			} else {
+				// The next values of v belong to another channel (and
+				// maybe another goroutine): transform into buf.
+				pl.input(&tiles, buf[:], winogradGroup)
 				for xi := 0; xi < a2; xi++ {
-					for k := 0; k < gn; k++ {
-						v[xi*vs+base+k] = buf[xi*winogradGroup+k]
-					}
+					copy(v[xi*vs+base:xi*vs+base+gn], buf[xi*winogradGroup:])
 				}
 			}
 		}
@@ -422,16 +469,44 @@ func (pl *winogradPlan) inputTransform(v []float32, vs int, in []float32, t0, nt
 	}
 }
 
+// winogradStrips recycles the strip buffers of inputTransform (*[]float32).
+var winogradStrips = sync.Pool{New: func() any { return new([]float32) }}
+
+// fillStrip copies input rows ty·m−pT … ty·m−pT+α−1 of one channel's plane
+// into the α×wp strip s, column x of the image at s[i·wp + pL + x], and
+// zeros the padding around them.
+func (pl *winogradPlan) fillStrip(s []float32, wp int, plane []float32, ty int) {
+	p := pl.p
+	m, alpha := pl.kind.m, pl.kind.alpha()
+	for i := 0; i < alpha; i++ {
+		row := s[i*wp : (i+1)*wp]
+		y := ty*m - p.PadT + i
+		if y < 0 || y >= p.H {
+			clear(row)
+			continue
+		}
+		// Columns pL … pL+W−1 hold the image row; wp ≥ pL + W always
+		// (tilesW·m ≥ OutW = W + pL + pR − 2), but the left padding may be
+		// wider than the strip when W is tiny.
+		l := min(p.PadL, wp)
+		clear(row[:l])
+		n := copy(row[l:], plane[y*p.W:(y+1)*p.W])
+		clear(row[l+n:])
+	}
+}
+
 // outputTransform writes the output tiles of the (o, t) pairs o·nt + t in
 // [lo, hi) from M[ξ][o][t] (M[ξ] is Cout×nt at mm[ξ·ms:]), adding the bias,
-// winogradGroup tiles of a filter at a time.
+// winogradGroup tiles of a filter at a time. Whole tiles are written in
+// place; tiles hanging over the bottom or right edge go through a scratch
+// tile and are copied in part.
 func (pl *winogradPlan) outputTransform(out, mm []float32, ms int, t0, nt, lo, hi int) {
 	p := pl.p
 	m, alpha := pl.kind.m, pl.kind.alpha()
 	a2 := alpha * alpha
-	output := pl.kind.output
 	ho, wo := p.OutH(), p.OutW()
-	var tile [(winogradMaxAlpha - 2) * (winogradMaxAlpha - 2)]float32
+	var tiles kernels.WinogradTiles
+	var scratch [winogradGroup][(winogradMaxAlpha - 2) * (winogradMaxAlpha - 2)]float32
 	var buf winogradGroupBuf
 	for idx := lo; idx < hi; {
 		o, t := idx/nt, idx%nt
@@ -444,46 +519,44 @@ func (pl *winogradPlan) outputTransform(out, mm []float32, ms int, t0, nt, lo, h
 		for g0 := 0; g0 < run; g0 += winogradGroup {
 			gn := min(winogradGroup, run-g0)
 			base := idx + g0
-			if gn == winogradGroup {
-				for xi := 0; xi < a2; xi++ {
-					winogradCopyGroup(buf[xi*winogradGroup:], mm[xi*ms+base:])
+			partial := 0 // bit k: tile k goes through scratch[k]
+			c := cur
+			for k := 0; k < winogradGroup; k++ {
+				if k >= gn {
+					tiles.Data[k], tiles.Stride[k] = scratch[k][:m*m], m
+					continue
 				}
+				plane := out[(c.n*p.Cout+o)*ho*wo : (c.n*p.Cout+o+1)*ho*wo]
+				y0, x0 := c.ty*m, c.tx*m
+				if y0+m <= ho && x0+m <= wo {
+					tiles.Data[k], tiles.Stride[k] = plane[y0*wo+x0:y0*wo+x0+(m-1)*wo+m], wo
+				} else {
+					tiles.Data[k], tiles.Stride[k] = scratch[k][:m*m], m
+					partial |= 1 << k
+				}
+				pl.next(&c)
+			}
+			if gn == winogradGroup {
+				pl.output(mm[base:], ms, b, &tiles)
 			} else {
 				for xi := 0; xi < a2; xi++ {
-					for k := 0; k < gn; k++ {
-						buf[xi*winogradGroup+k] = mm[xi*ms+base+k]
-					}
+					copy(buf[xi*winogradGroup:xi*winogradGroup+gn], mm[xi*ms+base:])
 				}
+				pl.output(buf[:], winogradGroup, b, &tiles)
 			}
 			for k := 0; k < gn; k++ {
-				plane := out[(cur.n*p.Cout+o)*ho*wo : (cur.n*p.Cout+o+1)*ho*wo]
-				y0, x0 := cur.ty*m, cur.tx*m
-				if y0+m <= ho && x0+m <= wo {
-					output(&buf, k, b, plane[y0*wo+x0:], wo)
-				} else {
-					// Partial tile at the bottom or right edge.
-					output(&buf, k, b, tile[:], m)
+				if partial&(1<<k) != 0 {
+					plane := out[(cur.n*p.Cout+o)*ho*wo : (cur.n*p.Cout+o+1)*ho*wo]
+					y0, x0 := cur.ty*m, cur.tx*m
 					rows, cols := min(m, ho-y0), min(m, wo-x0)
 					for i := 0; i < rows; i++ {
-						for j := 0; j < cols; j++ {
-							plane[(y0+i)*wo+x0+j] = tile[i*m+j]
-						}
+						copy(plane[(y0+i)*wo+x0:(y0+i)*wo+x0+cols], scratch[k][i*m:])
 					}
 				}
 				pl.next(&cur)
 			}
 		}
 		idx += run
-	}
-}
-
-// winogradCopyGroup copies winogradGroup values from src to dst in 16-byte
-// moves (a single vector load and store each, inlined; a wider array
-// assignment between buffers the compiler cannot prove disjoint becomes a
-// call to memmove).
-func winogradCopyGroup(dst, src []float32) {
-	for h := 0; h < winogradGroup; h += 4 {
-		*(*[4]float32)(dst[h:]) = *(*[4]float32)(src[h:])
 	}
 }
 

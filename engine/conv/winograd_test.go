@@ -74,71 +74,90 @@ func TestWinogradMatricesComputeCorrelation(t *testing.T) {
 	}
 }
 
-// TestWinogradTransformsMatchMatrices checks the unrolled float32 input and
-// output transforms against explicit float64 matrix products Bᵀ d B and
-// Aᵀ M A (+ bias), element by element: |got − want| ≤ 1e-6 · (|Bᵀ| |d| |B|)
-// (NNPACK tests its transforms at a median relative error below 1e-6; this
-// bounds every element), for every slot of the tile group and a row stride
-// other than the tile width, as Forward uses them.
+// TestWinogradTransformsMatchMatrices checks every kernel set's float32
+// input and output transforms (engine/kernels) against explicit float64
+// matrix products Bᵀ d B and Aᵀ M A (+ bias), element by element:
+// |got − want| ≤ 1e-6 · (|Bᵀ| |d| |B|) (NNPACK tests its transforms at a
+// median relative error below 1e-6; this bounds every element), for every
+// slot of the tile group and a row stride other than the tile width, as
+// Forward uses them. (engine/kernels checks that the sets agree bitwise.)
 func TestWinogradTransformsMatchMatrices(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	for m, kind := range winogradKinds {
-		t.Run(fmt.Sprintf("F(%dx%d,3x3)", m, m), func(t *testing.T) {
-			alpha := kind.alpha()
-			const ld = 11 // row stride of the input tile and the output
-			worst := 0.0
-			for trial := 0; trial < 200; trial++ {
-				// Input transform.
-				d := randMatrix(r, alpha, alpha)
-				buf := make([]float32, alpha*ld)
-				for i := range d {
-					for j := range d[i] {
-						buf[i*ld+j] = float32(d[i][j])
-						d[i][j] = float64(buf[i*ld+j])
+		for _, kname := range kernels.Names() {
+			set, _ := kernels.Lookup(kname)
+			input, output := kind.groupTransforms(set)
+			t.Run(fmt.Sprintf("F(%dx%d,3x3)/kernels=%s", m, m, kname), func(t *testing.T) {
+				alpha := kind.alpha()
+				const ld = 11 // row stride of the input tile and the output
+				worst := 0.0
+				for trial := 0; trial < 200; trial++ {
+					k := trial % winogradGroup // the tile's slot in the group
+					// Input transform.
+					d := randMatrix(r, alpha, alpha)
+					buf := make([]float32, alpha*ld)
+					for i := range d {
+						for j := range d[i] {
+							buf[i*ld+j] = float32(d[i][j])
+							d[i][j] = float64(buf[i*ld+j])
+						}
 					}
-				}
-				var v winogradGroupBuf
-				k := trial % winogradGroup // the tile's slot in the group
-				kind.input(buf, ld, &v, k)
-				want := matMul(matMul(kind.bt, d), transpose(kind.bt))
-				scale := matMul(matMul(absMatrix(kind.bt), absMatrix(d)), transpose(absMatrix(kind.bt)))
-				for i := 0; i < alpha; i++ {
-					for j := 0; j < alpha; j++ {
-						got := v[(i*alpha+j)*winogradGroup+k]
-						e := math.Abs(float64(got)-want[i][j]) / scale[i][j]
-						worst = max(worst, e)
-						if e > 1e-6 {
-							t.Fatalf("input: V[%d][%d] = %v, want %v (relative to |Bᵀ||d||B| %.3g)", i, j, got, want[i][j], e)
+					var tiles kernels.WinogradTiles
+					other := make([]float32, alpha*alpha)
+					for s := range tiles.Data {
+						tiles.Data[s], tiles.Stride[s] = other, alpha
+					}
+					tiles.Data[k], tiles.Stride[k] = buf, ld
+					var v winogradGroupBuf
+					input(&tiles, v[:], winogradGroup)
+					want := matMul(matMul(kind.bt, d), transpose(kind.bt))
+					scale := matMul(matMul(absMatrix(kind.bt), absMatrix(d)), transpose(absMatrix(kind.bt)))
+					for i := 0; i < alpha; i++ {
+						for j := 0; j < alpha; j++ {
+							got := v[(i*alpha+j)*winogradGroup+k]
+							e := math.Abs(float64(got)-want[i][j]) / scale[i][j]
+							worst = max(worst, e)
+							if e > 1e-6 {
+								t.Fatalf("input: V[%d][%d] = %v, want %v (relative to |Bᵀ||d||B| %.3g)", i, j, got, want[i][j], e)
+							}
+						}
+					}
+					// Output transform.
+					mmat := randMatrix(r, alpha, alpha)
+					var mm winogradGroupBuf
+					for i := range mm {
+						mm[i] = float32(r.Float64())
+					}
+					for i := range mmat {
+						for j := range mmat[i] {
+							mm[(i*alpha+j)*winogradGroup+k] = float32(mmat[i][j])
+							mmat[i][j] = float64(mm[(i*alpha+j)*winogradGroup+k])
+						}
+					}
+					bias := float32(r.Float64() - 0.5)
+					y := make([]float32, m*ld)
+					scratch := make([]float32, m*m)
+					for s := range tiles.Data {
+						tiles.Data[s], tiles.Stride[s] = scratch, m
+					}
+					tiles.Data[k], tiles.Stride[k] = y, ld
+					output(mm[:], winogradGroup, bias, &tiles)
+					want = matMul(matMul(kind.at, mmat), transpose(kind.at))
+					scale = matMul(matMul(absMatrix(kind.at), absMatrix(mmat)), transpose(absMatrix(kind.at)))
+					for i := 0; i < m; i++ {
+						for j := 0; j < m; j++ {
+							w := want[i][j] + float64(bias)
+							e := math.Abs(float64(y[i*ld+j])-w) / (scale[i][j] + math.Abs(float64(bias)))
+							worst = max(worst, e)
+							if e > 1e-6 {
+								t.Fatalf("output: Y[%d][%d] = %v, want %v (relative %.3g)", i, j, y[i*ld+j], w, e)
+							}
 						}
 					}
 				}
-				// Output transform.
-				mmat := randMatrix(r, alpha, alpha)
-				var mm winogradGroupBuf
-				for i := range mmat {
-					for j := range mmat[i] {
-						mm[(i*alpha+j)*winogradGroup+k] = float32(mmat[i][j])
-						mmat[i][j] = float64(mm[(i*alpha+j)*winogradGroup+k])
-					}
-				}
-				bias := float32(r.Float64() - 0.5)
-				y := make([]float32, m*ld)
-				kind.output(&mm, k, bias, y, ld)
-				want = matMul(matMul(kind.at, mmat), transpose(kind.at))
-				scale = matMul(matMul(absMatrix(kind.at), absMatrix(mmat)), transpose(absMatrix(kind.at)))
-				for i := 0; i < m; i++ {
-					for j := 0; j < m; j++ {
-						w := want[i][j] + float64(bias)
-						e := math.Abs(float64(y[i*ld+j])-w) / (scale[i][j] + math.Abs(float64(bias)))
-						worst = max(worst, e)
-						if e > 1e-6 {
-							t.Fatalf("output: Y[%d][%d] = %v, want %v (relative %.3g)", i, j, y[i*ld+j], w, e)
-						}
-					}
-				}
-			}
-			t.Logf("worst relative transform error %.3g", worst)
-		})
+				t.Logf("worst relative transform error %.3g", worst)
+			})
+		}
 	}
 }
 

@@ -77,6 +77,18 @@ type Set struct {
 	Requires string
 
 	features []cpuid.FeatureID // checked lazily by Supported
+
+	// WinogradInput is the input transform V = Bᵀ d B of Winograd
+	// F(m×m, 3×3), m = 2, 4 or 6 (α = m+2), for WinogradGroup tiles at
+	// once: tile k is the α×α block d.Data[k][i·d.Stride[k] + j], and
+	// element ξ = row·α + column of its V goes to v[ξ·vs + k] (vs ≥
+	// WinogradGroup). WinogradOutput is the output transform Y = Aᵀ M A +
+	// bias: element ξ of tile k's M is mm[ξ·ms + k], and Y (m×m) goes to
+	// y.Data[k][i·y.Stride[k] + j]. The matrices and the order of the
+	// operations are those of winograd.go, so every set gives the same
+	// bits. Every set has them (set by init in winograd*.go).
+	WinogradInput  func(m int, d *WinogradTiles, v []float32, vs int)
+	WinogradOutput func(m int, mm []float32, ms int, bias float32, y *WinogradTiles)
 }
 
 // String returns e.g. "generic(2x4)".

@@ -12,6 +12,10 @@
 // matching .go file, into -dir. The output depends only on this program, not
 // on paths or flags, so `make check-generate` can regenerate into a temporary
 // folder and compare.
+//
+// winograd_avx2_amd64.s (the Winograd F(m×m, 3×3) input and output
+// transforms of 8 tiles, winograd.go) is written once, with the avx2 set;
+// engine/kernels gives it to the avx512 set too.
 package main
 
 import (
@@ -39,6 +43,12 @@ func main() {
 		}
 		if err := write(*dir, "epilogue", s, (*gen).epilogues); err != nil {
 			log.Fatal(err)
+		}
+		// Winograd transforms: 8-lane (ymm) code, emitted once, for avx2.
+		if s.set == "avx2" {
+			if err := write(*dir, "winograd", s, (*gen).winograd); err != nil {
+				log.Fatal(err)
+			}
 		}
 	}
 }
