@@ -33,6 +33,7 @@ import (
 
 	"github.com/cnnbench/cnnbench/architectures"
 	"github.com/cnnbench/cnnbench/plots"
+	"github.com/cnnbench/cnnbench/report"
 )
 
 // anchor is a submitted result of the Fashion-MNIST README's benchmark table
@@ -59,18 +60,27 @@ type fileRecord struct {
 	Known  string `json:"known"`
 }
 
-// trainLog is what the table needs of a cnnbench train log.
+// trainLog is what the table needs of a cnnbench train log: the fields of
+// its start (or resume) line, and sums over its epoch lines.
 type trainLog struct {
-	Model, Dataset, Kernels, Algo, CPU, Go, Commit string
-	Seed                                           uint64
-	Threads, TrainImages, TestImages               int
-	Recipe                                         json.RawMessage
-	Command                                        []string
-	TrainFiles                                     []fileRecord
-	Epochs                                         int     // finished epochs
-	TrainS, ElapsedS                               float64 // training seconds; wall seconds incl. per-epoch evaluation
-	Images                                         float64 // training images processed
-	Done                                           string  // time of the done event, "" if unfinished
+	Model       string          `json:"model"`
+	Seed        uint64          `json:"seed"`
+	Threads     int             `json:"threads"`
+	Algo        string          `json:"algo"`
+	Kernels     string          `json:"kernels"`
+	Recipe      json.RawMessage `json:"recipe"`
+	TrainImages int             `json:"train_images"`
+	TestImages  int             `json:"test_images"`
+	TrainFiles  []fileRecord    `json:"train_files"`
+	Command     []string        `json:"command"`
+	CPU         string          `json:"cpu"`
+	Go          string          `json:"go"`
+	Commit      string          `json:"commit"`
+
+	Epochs           int     `json:"-"` // finished epochs
+	TrainS, ElapsedS float64 `json:"-"` // training seconds; wall seconds incl. per-epoch evaluation
+	Images           float64 `json:"-"` // training images processed
+	Done             string  `json:"-"` // time of the done event, "" if unfinished
 }
 
 func readTrainLog(path string) (*trainLog, error) {
@@ -83,35 +93,20 @@ func readTrainLog(path string) (*trainLog, error) {
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for n := 1; sc.Scan(); n++ {
 		var ev struct {
-			Event       string          `json:"event"`
-			Time        string          `json:"time"`
-			Model       string          `json:"model"`
-			Dataset     string          `json:"dataset"`
-			Seed        uint64          `json:"seed"`
-			Threads     int             `json:"threads"`
-			Algo        string          `json:"algo"`
-			Kernels     string          `json:"kernels"`
-			Recipe      json.RawMessage `json:"recipe"`
-			TrainImages int             `json:"train_images"`
-			TestImages  int             `json:"test_images"`
-			TrainFiles  []fileRecord    `json:"train_files"`
-			Command     []string        `json:"command"`
-			CPU         string          `json:"cpu"`
-			Go          string          `json:"go"`
-			Commit      string          `json:"commit"`
-			Epoch       int             `json:"epoch"`
-			TrainS      float64         `json:"train_s"`
-			IPS         float64         `json:"images_per_s"`
-			ElapsedS    float64         `json:"elapsed_s"`
+			Event, Time string
+			Epoch       int
+			TrainS      float64 `json:"train_s"`
+			IPS         float64 `json:"images_per_s"`
+			ElapsedS    float64 `json:"elapsed_s"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+		err := json.Unmarshal(sc.Bytes(), &ev)
+		if err == nil && (ev.Event == "start" || ev.Event == "resume") {
+			err = json.Unmarshal(sc.Bytes(), l)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
 		}
 		switch ev.Event {
-		case "start", "resume":
-			l.Model, l.Dataset, l.Seed, l.Threads, l.Algo, l.Kernels = ev.Model, ev.Dataset, ev.Seed, ev.Threads, ev.Algo, ev.Kernels
-			l.Recipe, l.TrainImages, l.TestImages, l.TrainFiles = ev.Recipe, ev.TrainImages, ev.TestImages, ev.TrainFiles
-			l.Command, l.CPU, l.Go, l.Commit = ev.Command, ev.CPU, ev.Go, ev.Commit
 		case "epoch":
 			l.Epochs = max(l.Epochs, ev.Epoch)
 			l.TrainS += ev.TrainS
@@ -330,8 +325,8 @@ func markdown(name string, rows []row, missing []string, latHow, load string, wa
 	}
 	fmt.Fprintf(&b, "%d models of %d families, trained here under one fixed budget (%s) and evaluated on "+
 		"the %s %s-image test set: best **%.2f%%** top-1 (%s, %s params, %s MACs). Seed %d; the numbers are from one run each.\n\n",
-		len(rows), len(families), budgetLine(rows), r0.eval.Dataset, commas(int64(r0.eval.Images)), best.eval.Top1, best.name,
-		commas(best.params), commas(best.macs), r0.log.Seed)
+		len(rows), len(families), budgetLine(rows), r0.eval.Dataset, report.Commas(int64(r0.eval.Images)), best.eval.Top1, best.name,
+		report.Commas(best.params), report.Commas(best.macs), r0.log.Seed)
 	fmt.Fprintf(&b, "| model | family | params | MACs | test top-1 | test error | latency, batch 1 | train wall time | images/s (train) | Fashion-MNIST README, same family |\n")
 	fmt.Fprintf(&b, "|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range rows {
@@ -343,8 +338,8 @@ func markdown(name string, rows []row, missing []string, latHow, load string, wa
 		if a, ok := readmeAnchors[r.family]; ok {
 			anc = fmt.Sprintf("%.1f%% (%s)", a.top1, a.what)
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | **%.2f%%** | %.2f%% | %s | %s | %.0f | %s |\n", r.name, r.family, commas(r.params),
-			commas(r.macs), r.eval.Top1, r.eval.Error, lat, dur(r.log.ElapsedS), r.log.ips(), anc)
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | **%.2f%%** | %.2f%% | %s | %s | %.0f | %s |\n", r.name, r.family, report.Commas(r.params),
+			report.Commas(r.macs), r.eval.Top1, r.eval.Error, lat, dur(r.log.ElapsedS), r.log.ips(), anc)
 	}
 	fmt.Fprintf(&b, "\n![test accuracy vs MACs and vs latency](%s.png)\n\n", name)
 
@@ -436,7 +431,7 @@ func budgetLine(rows []row) string {
 		pass = fmt.Sprintf("%d passes", r.Epochs)
 	}
 	return fmt.Sprintf("%s over the first %s training images, batch %d, %s lr %g weight decay %g, %s schedule, %s",
-		pass, commas(int64(l.TrainImages)), r.Batch, r.Optimizer, r.LR, r.WD, r.Schedule, aug)
+		pass, report.Commas(int64(l.TrainImages)), r.Batch, r.Optimizer, r.LR, r.WD, r.Schedule, aug)
 }
 
 func num(v float64, p int) string {
@@ -472,18 +467,6 @@ func sum(fs []fileRecord, i int) string {
 		return fs[i].SHA256
 	}
 	return ""
-}
-
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 func dur(s float64) string {
