@@ -208,7 +208,7 @@ family_model() { # family_model MODEL: train under the budget (resumable), then 
 	fi
 	# eval adds a row to $OUT/results.{csv,json}: one writer at a time.
 	local json
-	json=$(flock "$OUT/.results.lock" "$BIN" eval -model "$m" -dataset fashion-mnist -weights "$FAM/$m.safetensors" -threads 1 \
+	json=$(flock "$FAM/.results.lock" "$BIN" eval -model "$m" -dataset fashion-mnist -weights "$FAM/$m.safetensors" -threads 1 \
 		"${FAMILY_EVAL[@]}" -format json -out "$OUT") || { say "family: $m: eval failed"; return 1; }
 	printf '%s\n' "$json" >"$FAM/$m.eval.json.tmp" && mv "$FAM/$m.eval.json.tmp" "$FAM/$m.eval.json"
 	say "family: $m: test top-1 $(printf '%s\n' "$json" | sed -n 's/^  "top1": \(.*\),$/\1/p')% ($(grep -c . "$FAM/$m.jsonl") log lines)"
@@ -251,6 +251,7 @@ else
 	done
 	wait
 	trap - INT TERM
+	rm -f "$FAM/.results.lock"
 	if [ -s "$FAM/.failed" ]; then
 		failed=$(tr '\n' ' ' <"$FAM/.failed")
 		rm -f "$FAM/.failed"
