@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // 0948f10, winograd_old_test.go) and after the vectorised transforms, with
 // the active kernel set. The variants are timed in interleaved rounds
 // (best of WINOGRAD_TABLE_ROUNDS, default 7) so that load from other jobs
-// hits them alike. Run it with
+// hits them alike; WINOGRAD_TABLE_LAYERS=resnet18 keeps the layers whose
+// name contains that. Run it with
 //
 //	WINOGRAD_TABLE=1 go test -run TestWinogradBeforeAfterTable -v ./engine/conv/
 //
@@ -60,6 +62,9 @@ func TestWinogradBeforeAfterTable(t *testing.T) {
 	}
 	fmt.Printf(" %9s %9s\n", "f4 new/old", "im2col/f4")
 	for _, l := range layers {
+		if f := os.Getenv("WINOGRAD_TABLE_LAYERS"); f != "" && !strings.Contains(l.name, f) {
+			continue
+		}
 		in, w, bias := randomOperands(l.p, 1)
 		type run struct {
 			plan    Plan
@@ -88,5 +93,32 @@ func TestWinogradBeforeAfterTable(t *testing.T) {
 			fmt.Printf(" %7.2f (%6.1f)", x.best.Seconds()*1e3, gf(x.best))
 		}
 		fmt.Printf(" %9.2f× %9.2f×\n", runs[3].best.Seconds()/runs[4].best.Seconds(), runs[0].best.Seconds()/runs[4].best.Seconds())
+	}
+}
+
+// TestWinogradMatchesOldDriver checks that the vectorised transforms and
+// the new driver give the bits of the scalar code they replaced
+// (winograd_old_test.go) with every kernel set, on the edge shapes and on
+// scaled-down real layers: the same operations in the same order, so the
+// measured errors in winogradTolerance's comment still hold.
+func TestWinogradMatchesOldDriver(t *testing.T) {
+	shapes := winogradEdgeShapes()
+	for _, l := range winogradLayerShapes(true) {
+		shapes[l.name] = l.p
+	}
+	for _, name := range sortedKeys(shapes) {
+		p := shapes[name]
+		in, w, bias := randomOperands(p, 11)
+		for _, kname := range kernels.Names() {
+			set, _ := kernels.Lookup(kname)
+			cfg := gemmConfig(set)
+			for _, m := range []int{2, 4, 6} {
+				want, _ := runPlan(t, OldWinograd{M: m, Config: cfg}, p, in, w, bias, 1)
+				got, _ := runPlan(t, Winograd{M: m, Config: cfg}, p, in, w, bias, 2)
+				if !bitwiseEqual(got, want) {
+					t.Fatalf("%s F(%dx%d) kernels=%s: differs from the old driver", name, m, m, kname)
+				}
+			}
+		}
 	}
 }

@@ -31,7 +31,9 @@ import (
 // with the tile (F(4x4) ≈ 6×, F(6x6) ≈ 12× F(2x2)) and slowly with Cin
 // (F(4x4), generic: 1.7e-6 at 64 channels, 4.5e-6 at 512); the edge shapes
 // stay below (worst 3.1e-7, 1.5e-6, 3.5e-6). A wrong transform coefficient
-// gives errors of order 1, so the bounds still catch any real bug.
+// gives errors of order 1, so the bounds still catch any real bug. The
+// vectorised transforms did not change these: they give the bits of the
+// scalar code they replaced (TestWinogradMatchesOldDriver).
 var winogradTolerance = map[string]float64{
 	"winograd-f2x3": 2e-5,
 	"winograd-f4x3": 2e-5,
