@@ -53,7 +53,7 @@ package conv
 // engine/kernels/_gen/winograd.go, 8 tiles per call, one per vector lane;
 // the generic Go ones are their bitwise oracle), so V and M are read and
 // written as one 8-float vector per plane and tile group. The input side
-// first copies the α input rows of each tile row into a zero-padded strip
+// first copies the input rows under a run of tiles into a zero-padded window
 // (inputTransform, one memmove per image row), so every tile, padding and
 // all, is read in place with no border case; whole output tiles are written
 // in place, and only tiles hanging over the bottom or right edge go through
@@ -411,7 +411,7 @@ func winogradThreads(elems, threads int) int {
 // all the channels and filters that go through it.
 type winogradTile struct {
 	row  int32 // tile row over all images: n·tilesH + ty
-	x    int32 // first output column, tx·m (also the tile's strip column)
+	x    int32 // first output column, tx·m (also the tile's window column)
 	out  int   // offset of the output tile's top-left in filter 0's plane of image n: n·Cout·Ho·Wo + ty·m·Wo + tx·m
 	part bool  // the tile hangs over the bottom or right edge
 }
@@ -437,43 +437,56 @@ func (pl *winogradPlan) locate(loc []winogradTile, t0 int) {
 }
 
 // inputTransform fills V[ξ][c][t] (V[ξ] is Cin×nt at v[ξ·vs:]) for the
-// (c, t) pairs c·nt + t in [lo, hi) of the block of nt tiles starting at
-// tile t0, winogradGroup tiles of a channel at a time. The α input rows of
-// each tile row are first copied into a zero-padded strip as wide as the
-// tiles reach (one memmove per image row), so every tile is read in place
-// from a strip: the transform needs no border cases, and a group may mix
-// tiles of several tile rows or images.
+// (c, t) pairs c·nt + t in [lo, hi) of the block whose tiles are loc,
+// winogradGroup tiles of a channel at a time. The input rows under the
+// tiles of a run (per image) are first copied once into a zero-padded
+// window as wide as the tiles reach (one memmove per image row), so every
+// tile is read in place from the window: the transform needs no border
+// case, and a group may mix tiles of several tile rows or images.
 func (pl *winogradPlan) inputTransform(v []float32, vs int, in []float32, loc []winogradTile, lo, hi int) {
 	nt := len(loc)
 	p := pl.p
 	m, alpha := pl.kind.m, pl.kind.alpha()
 	a2 := alpha * alpha
 	hw := p.H * p.W
-	wp := pl.tilesW*m + 2 // strip width: columns −pL … tilesW·m+1−pL
-	// Tile rows (over all images) one run of nt tiles can touch.
+	wp := pl.tilesW*m + 2 // window width: columns −pL … tilesW·m+1−pL
+	// Tile rows (over all images) one run of nt tiles can touch; the
+	// window needs at most α input rows for each.
 	rows := min(pl.p.N*pl.tilesH, (nt+pl.tilesW-2)/pl.tilesW+1)
-	sp := winogradStrips.Get().(*[]float32)
-	defer winogradStrips.Put(sp)
+	sp := winogradWindows.Get().(*[]float32)
+	defer winogradWindows.Put(sp)
 	if need := rows * alpha * wp; len(*sp) < need {
 		*sp = make([]float32, need)
 	}
-	strips := *sp
+	window := *sp
+	rowOff := make([]int, 0, rows)
 	var tiles kernels.WinogradTiles
 	var buf winogradGroupBuf
 	for idx := lo; idx < hi; {
 		c, t := idx/nt, idx%nt
 		run := min(hi-idx, nt-t) // tiles of channel c in this range
 		tl := loc[t : t+run]
-		r0 := int(tl[0].row) // first tile row of the run
-		for r := r0; r <= int(tl[run-1].row); r++ {
-			n, ty := r/pl.tilesH, r%pl.tilesH
-			pl.fillStrip(strips[(r-r0)*alpha*wp:(r-r0+1)*alpha*wp], wp, in[(n*p.Cin+c)*hw:(n*p.Cin+c+1)*hw], ty)
+		// The window: per image, its input rows under the run's tile rows,
+		// each once; tile row r starts at window row rowOff[r−r0]/wp.
+		r0, r1 := int(tl[0].row), int(tl[run-1].row)
+		rowOff = rowOff[:0]
+		at := 0
+		for r := r0; r <= r1; {
+			n := r / pl.tilesH
+			ra, rb := r%pl.tilesH, min(r1-n*pl.tilesH, pl.tilesH-1) // tile rows of image n
+			for ty := ra; ty <= rb; ty++ {
+				rowOff = append(rowOff, at+(ty-ra)*m*wp)
+			}
+			h := (rb-ra)*m + alpha
+			pl.fillRows(window[at:at+h*wp], wp, in[(n*p.Cin+c)*hw:(n*p.Cin+c+1)*hw], ra*m-p.PadT)
+			at += h * wp
+			r = (n + 1) * pl.tilesH
 		}
 		for g0 := 0; g0 < run; g0 += winogradGroup {
 			gn := min(winogradGroup, run-g0)
 			for k, l := range tl[g0 : g0+gn] {
-				off := (int(l.row)-r0)*alpha*wp + int(l.x)
-				tiles.Data[k], tiles.Stride[k] = strips[off:off+(alpha-1)*wp+alpha], wp
+				off := rowOff[int(l.row)-r0] + int(l.x)
+				tiles.Data[k], tiles.Stride[k] = window[off:off+(alpha-1)*wp+alpha], wp
 			}
 			for k := gn; k < winogradGroup; k++ { // unused slots of a partial group
 				tiles.Data[k], tiles.Stride[k] = tiles.Data[0], tiles.Stride[0]
@@ -494,25 +507,25 @@ func (pl *winogradPlan) inputTransform(v []float32, vs int, in []float32, loc []
 	}
 }
 
-// winogradStrips recycles the strip buffers of inputTransform (*[]float32).
-var winogradStrips = sync.Pool{New: func() any { return new([]float32) }}
+// winogradWindows recycles the window buffers of inputTransform
+// (*[]float32).
+var winogradWindows = sync.Pool{New: func() any { return new([]float32) }}
 
-// fillStrip copies input rows ty·m−pT … ty·m−pT+α−1 of one channel's plane
-// into the α×wp strip s, column x of the image at s[i·wp + pL + x], and
-// zeros the padding around them.
-func (pl *winogradPlan) fillStrip(s []float32, wp int, plane []float32, ty int) {
+// fillRows copies input rows y0 … y0+len(s)/wp−1 of one channel's plane
+// into s (wp floats a row), column x of the image at s[i·wp + pL + x], and
+// zeros the padding around them (rows outside the image included).
+func (pl *winogradPlan) fillRows(s []float32, wp int, plane []float32, y0 int) {
 	p := pl.p
-	m, alpha := pl.kind.m, pl.kind.alpha()
-	for i := 0; i < alpha; i++ {
+	for i := 0; i < len(s)/wp; i++ {
 		row := s[i*wp : (i+1)*wp]
-		y := ty*m - p.PadT + i
+		y := y0 + i
 		if y < 0 || y >= p.H {
 			clear(row)
 			continue
 		}
 		// Columns pL … pL+W−1 hold the image row; wp ≥ pL + W always
 		// (tilesW·m ≥ OutW = W + pL + pR − 2), but the left padding may be
-		// wider than the strip when W is tiny.
+		// wider than the window when W is tiny.
 		l := min(p.PadL, wp)
 		clear(row[:l])
 		n := copy(row[l:], plane[y*p.W:(y+1)*p.W])
