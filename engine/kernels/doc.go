@@ -29,6 +29,12 @@
 //	avx2     6×16  12 ymm accumulators, FMA3     AVX2 and FMA3
 //	avx512   14×32 28 zmm accumulators           AVX512F (OS-enabled; cpuid checks XCR0)
 //
+// Besides the micro-kernels, a set carries the row kernels layers call
+// directly, each with a generic Go oracle: Epilogue (bias, residual and
+// activation, epilogue.go) and Sgemv (the batch-1 fully connected layer,
+// gemv.go; avx512 uses the avx2 one, since a GEMV is bound by memory
+// bandwidth).
+//
 // The assembly is generated with avo by the program in _gen (a module of its
 // own) into sgemm_<set>_amd64.s with Go declarations in sgemm_<set>_amd64.go;
 // `go generate ./...` (or `make generate`) rewrites them and `make

@@ -66,6 +66,14 @@ type Set struct {
 	// Sigmoid. Every set has one.
 	Epilogue func(dst, src, res []float32, bias float32, act Act)
 
+	// Sgemv sets y[r] = Σ_{i<len(x)} w[r·ldw + i]·x[i] for r < rows (w
+	// row-major, ldw ≥ len(x) when rows > 1; len(y) ≥ rows): the
+	// matrix-vector product of a batch-1 fully connected layer. Every set
+	// sums in the order gemv.go defines (16 partial sums, then a fixed
+	// tree), and a row's bits do not depend on rows, so callers may split
+	// the rows anywhere. Every set has one.
+	Sgemv func(rows int, w []float32, ldw int, x, y []float32)
+
 	// Peak, when not nil, runs iters iterations of independent
 	// register-only FMAs of the set's width and returns the flops done:
 	// timing it measures this core's FMA peak (the denominator of a
@@ -116,7 +124,8 @@ func (s *Set) missing() error {
 
 // Generic is the pure-Go kernel set: always compiled, always available, and
 // the reference every other set is tested against.
-var Generic = &Set{Name: "generic", MR: 2, NR: 4, Sgemm: sgemm2x4Generic, Epilogue: epilogueGeneric}
+var Generic = &Set{Name: "generic", MR: 2, NR: 4, Sgemm: sgemm2x4Generic, Epilogue: epilogueGeneric,
+	Sgemv: sgemvGeneric}
 
 // compiled lists every set built into this binary in order of preference
 // (best last); archSets comes from sets_amd64.go or sets_other.go. The list

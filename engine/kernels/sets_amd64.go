@@ -50,6 +50,7 @@ var avx2 = &Set{
 		}
 	},
 	Epilogue: epilogueAVX2,
+	Sgemv:    sgemvAVX2Checked,
 	Peak: func(iters int) float64 {
 		fmaPeakAVX2(iters)
 		return float64(iters) * 12 * 16
@@ -79,6 +80,7 @@ var avx512 = &Set{
 		packB32AVX512(dst, src, ld, kc, panels)
 	},
 	Epilogue: epilogueAVX512,
+	Sgemv:    sgemvAVX2Checked, // bandwidth-bound: see gemv_amd64.go
 	Peak: func(iters int) float64 {
 		fmaPeakAVX512(iters)
 		return float64(iters) * 12 * 32

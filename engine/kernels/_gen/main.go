@@ -8,8 +8,11 @@
 //
 // For every kernel set it writes sgemm_<set>_amd64.s (the SGEMM micro-kernels
 // and packers, sgemm.go) and epilogue_<set>_amd64.s (bias, residual and
-// activation over a row, epilogue.go), each with its Go declarations in the
-// matching .go file, into -dir. The output depends only on this program, not
+// activation over a row, epilogue.go), and for the ymm set gemv_avx2_amd64.s
+// (matrix-vector product, gemv.go), each with its Go declarations in the
+// matching .go file, into -dir. The avx512 set calls the avx2 GEMV: it is
+// bound by memory bandwidth, which zmm registers do not raise, and every
+// AVX-512 CPU has AVX2 and FMA3. The output depends only on this program, not
 // on paths or flags, so `make check-generate` can regenerate into a temporary
 // folder and compare.
 //
@@ -49,6 +52,12 @@ func main() {
 			if err := write(*dir, "winograd", s, (*gen).winograd); err != nil {
 				log.Fatal(err)
 			}
+		}
+		if s.zmm {
+			continue
+		}
+		if err := write(*dir, "gemv", s, (*gen).gemvs); err != nil {
+			log.Fatal(err)
 		}
 	}
 }
