@@ -519,7 +519,7 @@ func open(c Case, seed uint64, fuse bool) (*Session, error) {
 	}
 	resetPlans(g)
 	return &Session{Case: c, Graph: g, Totals: tot, FLOPs: 2 * float64(tot.MACs) * float64(c.Batch), Fused: fused,
-		ctx: &ops.Context{Algo: c.Algo, Threads: c.Threads, Arena: new(tensor.Arena)},
+		ctx: &ops.Context{Algo: c.Algo, Threads: c.Threads, Arena: new(tensor.Arena), Pool: new(tensor.Pool)},
 		x:   architectures.RandomInput(seed, c.Batch, g.InputShape())}, nil
 }
 

@@ -141,7 +141,7 @@ func runEval(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctx := &ops.Context{Algo: *algo, Threads: effectiveThreads(*threads)}
+	ctx := &ops.Context{Algo: *algo, Threads: effectiveThreads(*threads), Pool: new(tensor.Pool)}
 	start := time.Now()
 	st, err := evaluate(context.Background(), ctx, g, rc.objective(), loader)
 	if err != nil {

@@ -388,7 +388,7 @@ func runTrain(args []string, stdout io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	octx := &ops.Context{Algo: *algo, Threads: info.Threads}
+	octx := &ops.Context{Algo: *algo, Threads: info.Threads, Pool: new(tensor.Pool)}
 	testLoader, err := datasets.NewLoader(testSet.ds, datasets.LoaderOptions{BatchSize: *evalBatch})
 	if err != nil {
 		return err
