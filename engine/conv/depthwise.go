@@ -15,31 +15,51 @@ package conv
 // (MobileNet v1 and v2, ShuffleNet, EfficientNet); other kernels run a
 // generic tap loop.
 //
-// Layout of the work. Each output row is computed by one row kernel call for
-// its interior columns (every tap inside the image width) reading the KH
-// input rows in place (rows in the top or bottom padding read a row of
-// zeros), and one call each for the left and right border columns, reading
-// KH small windows into which the few input columns they touch are copied
-// with zeros for the padding. Narrow planes (Wo < 32: the 7×7 to 28×28
-// layers, where three calls per row cost more than their work) are instead
-// copied into a padded buffer, and each output row — at stride 1 the whole
-// plane, as one flat row of pitch W + pads whose wrap-around outputs are
-// dropped — is a single call. No tap is ever bounds-checked. The row kernels
-// keep all KH·KW weights in locals, read the input through slices whose
-// lengths the compiler can prove, write one output row segment with no
-// branches, and sum each kernel row into its own partial sum (short
-// dependency chains), adding the bias last.
+// Layout of the work. The row kernels compute one output row segment from
+// the KH input rows it reads. Wide planes with scalar row kernels (Wo ≥ 32)
+// run in windows mode: each output row is one call for its interior columns
+// (every tap inside the image width) reading the KH input rows in place
+// (rows in the top or bottom padding read a row of zeros), and one call each
+// for the left and right border columns, reading KH small windows into which
+// the few input columns they touch are copied with zeros for the padding.
+// Everything else runs in padded mode: the plane is copied into a padded
+// buffer and each output row — at stride 1 the whole plane, as one flat row
+// of pitch W + pads whose wrap-around outputs are dropped — is a single
+// call. No tap is ever bounds-checked.
+//
+// Row kernels. 3×3 and 5×5 at stride 1 or 2 (without dilation along the
+// rows) run the active kernel set's DepthwiseRow (engine/kernels): in the
+// avx2 set 8 outputs per ymm, the weights broadcast into registers, the
+// stride-2 taps deinterleaved with VSHUFPS, the last partial vector through
+// lane masks; in the generic set the same sums in Go. Every set sums each
+// kernel row in tap order, then the rows in order, then the bias, with
+// each product rounded (no FMA), so all sets give the same bits, in either
+// padding mode. Other kernels run dwRowGeneric, a tap loop over any kernel,
+// stride and dilation with the same order.
 //
 // Cost: N·Cout·Ho·Wo·KH·KW multiply-adds; weights copied once at Plan;
 // workspace slots × (a row of zeros + KH border windows, or the padded plane
-// for narrow planes), slots = GOMAXPROCS at Plan time. In pure Go the loop is
-// bound by scalar floating-point throughput, not memory: about 3 ns per 3×3
-// output here (4–6.6 GFLOP/s), which is still 1.9× (MobileNet features.1.0)
-// to 5.5× (MobileNet features.13.0, 1024@7×7) faster than im2col with the
-// avx2 GEMM, whose depthwise GEMMs have M = 1. A vectorised row kernel in
-// engine/kernels (8 outputs per instruction) is the next step. Threads split
-// over the N·Cout output planes, each computed by one worker, so results are
-// bitwise identical for any thread count.
+// and the flat row), slots = GOMAXPROCS at Plan time. Measured on one Zen 4
+// core (2.6 GHz, shared and noisy: best of five), ns per output, before
+// (scalar Go rows, windows mode for Wo ≥ 32) → after (avx2 rows, padded):
+//
+//	mobilenet_v1 features.1.0      32@112×112  3×3 s1   3.1 → 0.65
+//	mobilenet_v1 features.2.0      64@112→56   3×3 s2   4.9 → 1.8
+//	efficientnet_b0 features.2.0   96@112→56   3×3 s2   4.3 → 1.8
+//	efficientnet_b0 features.3.0  144@56→28    5×5 s2  12.3 → 4.3
+//	efficientnet_b0 features.3.1  240@28×28    5×5 s1   8.2 → 1.55
+//	efficientnet_b0 features.5.0  480@14×14    5×5 s1   9.8 → 2.2
+//	efficientnet_b0 features.6.1 1152@7×7      5×5 s1  11.9 → 4.0
+//	mobilenet_v1 features.7.0     512@14×14    3×3 s1   3.4 → 1.3
+//	mobilenet_v1 features.13.0   1024@7×7      3×3 s1   5.6 → 2.7
+//	mobilenet_v1 features.6.0     256@28→14    3×3 s2   5.0 → 3.9
+//
+// The 112-wide stride-1 rows run at about 0.5 ns per 3×3 output in the row
+// kernel itself; what remains is the padded copy, the per-row calls at
+// stride 2 (the input copied is 4× the output) and, on 7×7 planes, the
+// fixed cost per plane (two copies of 7 short rows and a call for
+// 49 outputs). Threads split over the N·Cout output planes, each computed
+// by one worker, so results are bitwise identical for any thread count.
 
 import "github.com/cnnbench/cnnbench/engine/kernels"
 
@@ -58,14 +78,18 @@ func (a Depthwise) Plan(p Params, weights, bias []float32) (Plan, error) {
 
 // How a plane's padding is handled (see the file comment).
 const (
-	dwModeAuto    = iota // padded below dwPaddedWidth output columns, windows above
-	dwModeWindows        // border windows: for wide planes
-	dwModePadded         // the plane copied into a padded buffer: for narrow planes
+	dwModeAuto    = iota // padded for vector row kernels and below dwPaddedWidth output columns, else windows
+	dwModeWindows        // border windows: for wide planes with scalar row kernels
+	dwModePadded         // the plane copied into a padded buffer
 )
 
-// dwPaddedWidth: planes with fewer output columns are copied into a padded
-// buffer; there, per-call overhead of three row-kernel calls per output row
-// costs more than the copy.
+// dwPaddedWidth: with scalar row kernels (the generic set, other kernel
+// sizes), planes with fewer output columns are copied into a padded buffer;
+// there, per-call overhead of three row-kernel calls per output row costs
+// more than the copy. Vector row kernels always run padded: their calls
+// for the one or two border outputs of a row cost as much as a whole vector
+// and more than the copy (mobilenet_v1 features.1.0, 32@112×112 s1:
+// windows 2.7, padded 0.75 ns per output with avx2).
 const dwPaddedWidth = 32
 
 // plan is Plan with the number of workspace slots and the padding mode given
@@ -79,7 +103,7 @@ func (Depthwise) plan(p Params, weights, bias []float32, slots, mode int) (Plan,
 	}
 	if mode == dwModeAuto {
 		mode = dwModeWindows
-		if p.OutW() < dwPaddedWidth {
+		if _, fast := dwFast(p); p.OutW() < dwPaddedWidth || (fast && kernels.Active() != kernels.Generic) {
 			mode = dwModePadded
 		}
 	}
@@ -101,7 +125,7 @@ type depthwisePlan struct {
 	w, b    []float32 // weights Cout×KH×KW; bias Cout or nil
 	g       dwGeom
 	slots   int
-	slotLen int // per worker: a row of zeros and KH border windows
+	slotLen int // per worker: a row of zeros and KH border windows, or the padded plane and the flat row
 }
 
 func (pl *depthwisePlan) Workspace() int { return pl.slots * pl.slotLen }
@@ -116,11 +140,15 @@ func (pl *depthwisePlan) Forward(out, in, ws []float32, threads int) {
 // cache.
 func (pl *depthwisePlan) ForwardEpilogue(out, in, ws []float32, threads int, e Epilogue) {
 	p := pl.p
-	epi := kernels.Active().Epilogue
+	set := kernels.Active()
+	epi, dw := set.Epilogue, set.DepthwiseRow
 	checkForwardArgs("Depthwise", p, out, in, ws, pl.Workspace())
 	hw, khw := pl.g.ho*pl.g.wo, p.KH*p.KW
 	mult := p.Cout / p.Cin
 	planes := p.N * p.Cout
+	// The kernel rows' slices of each worker, allocated once per call (on
+	// a plane's stack they would escape through dw, once per plane).
+	rowBufs := make([][]float32, pl.slots*p.KH)
 	forSlotTasks(planes, threads, pl.slots, int64(planes)*int64(hw*khw), func(no, w int, last *int) {
 		n, o := no/p.Cout, no%p.Cout
 		src := in[(n*p.Cin+o/mult)*p.H*p.W : (n*p.Cin+o/mult+1)*p.H*p.W]
@@ -130,13 +158,14 @@ func (pl *depthwisePlan) ForwardEpilogue(out, in, ws []float32, threads int, e E
 			b = pl.b[o]
 		}
 		scratch := ws[w*pl.slotLen : (w+1)*pl.slotLen]
+		rows := rowBufs[w*p.KH : (w+1)*p.KH]
 		if pl.g.padded {
 			// The padding of the buffer is written by the worker's first
 			// plane only; later planes overwrite just the image.
-			dwPaddedPlane(&pl.g, dst, src, pl.w[o*khw:(o+1)*khw], b, scratch, *last < 0)
+			dwPaddedPlane(&pl.g, dw, dst, src, pl.w[o*khw:(o+1)*khw], b, scratch, *last < 0, rows)
 			*last = no
 		} else {
-			dwPlane(&pl.g, dst, src, pl.w[o*khw:(o+1)*khw], b, scratch)
+			dwPlane(&pl.g, dw, dst, src, pl.w[o*khw:(o+1)*khw], b, scratch, rows)
 		}
 		if !e.None() {
 			var res []float32
@@ -161,7 +190,10 @@ type dwGeom struct {
 	// Border windows: output columns [0, x0) read input columns
 	// [−pL, −pL + leftLen), columns [x1, Wo) read [x1·sW − pL, … + rightLen).
 	leftLen, rightLen int
-	kernel            int // row kernel for this kernel size and stride: dwGeneric, dw3x3s1, ...
+	// fast: 3×3 or 5×5 at stride 1 or 2 without dilation, run by the
+	// kernel set's DepthwiseRow kernel kind; otherwise dwRowGeneric.
+	fast bool
+	kind kernels.DWKernel
 
 	// Padded mode: the plane is copied into an hp×wp buffer with its
 	// padding; at stride 1 the whole plane is then one flat row of
@@ -172,33 +204,20 @@ type dwGeom struct {
 	flatLen int
 }
 
-// The row kernels. Each computes one output row segment dst[x] (len(dst)
-// outputs) from the KH input rows rows[i] (each starting at the input column
-// of the segment's first output, span (len(dst)−1)·sW + (KW−1)·dW + 1), the
+// The row kernels compute one output row segment dst[x] (len(dst) outputs)
+// from the KH input rows rows[i] (each starting at the input column of the
+// segment's first output, span (len(dst)−1)·sW + (KW−1)·dW + 1), the
 // weights w and the bias b.
-const (
-	dwGeneric = iota
-	dw3x3s1
-	dw3x3s2
-	dw5x5s1
-	dw5x5s2
-)
+type dwRowFunc = func(k kernels.DWKernel, dst []float32, rows [][]float32, w []float32, b float32)
 
-// row runs the plan's row kernel. A switch of direct calls, not a function
-// value, so that rows stays on the caller's stack.
-func (g *dwGeom) row(dst []float32, rows [][]float32, w []float32, b float32) {
-	switch g.kernel {
-	case dw3x3s1:
-		dwRow3x3s1(dst, rows, w, b)
-	case dw3x3s2:
-		dwRow3x3s2(dst, rows, w, b)
-	case dw5x5s1:
-		dwRow5x5s1(dst, rows, w, b)
-	case dw5x5s2:
-		dwRow5x5s2(dst, rows, w, b)
-	default:
-		dwRowGeneric(&g.p, dst, rows, w, b)
+// row runs the plan's row kernel: dw (the active kernel set's DepthwiseRow)
+// on the fast paths, else the generic tap loop.
+func (g *dwGeom) row(dw dwRowFunc, dst []float32, rows [][]float32, w []float32, b float32) {
+	if g.fast {
+		dw(g.kind, dst, rows, w, b)
+		return
 	}
+	dwRowGeneric(&g.p, dst, rows, w, b)
 }
 
 // dwInterior returns the output index range [lo, hi) whose taps
@@ -234,36 +253,39 @@ func dwGeometry(p Params, padded bool) dwGeom {
 	g.cx0 = g.x0*p.StrideW - p.PadL
 	g.zeroLen = g.span(g.x1 - g.x0)
 	g.leftLen, g.rightLen = g.span(g.x0), g.span(g.wo-g.x1)
-	g.kernel = dwGeneric
-	if p.DilW == 1 {
-		switch {
-		case p.KH == 3 && p.KW == 3 && p.StrideW == 1:
-			g.kernel = dw3x3s1
-		case p.KH == 3 && p.KW == 3 && p.StrideW == 2:
-			g.kernel = dw3x3s2
-		case p.KH == 5 && p.KW == 5 && p.StrideW == 1:
-			g.kernel = dw5x5s1
-		case p.KH == 5 && p.KW == 5 && p.StrideW == 2:
-			g.kernel = dw5x5s2
-		}
-	}
+	g.kind, g.fast = dwFast(p)
 	return g
 }
 
-// dwPlane computes one output plane dst (Ho×Wo) from one input plane src;
-// scratch holds the zero row and the border windows.
-func dwPlane(g *dwGeom, dst, src, w []float32, b float32, scratch []float32) {
+// dwFast returns the kernel set's row kernel for p, if it has one: 3×3 and
+// 5×5 at stride 1 or 2 along the rows, without dilation along them (the
+// rows themselves may be strided or dilated: the caller picks them).
+func dwFast(p Params) (kernels.DWKernel, bool) {
+	if p.DilW != 1 {
+		return 0, false
+	}
+	switch {
+	case p.KH == 3 && p.KW == 3 && p.StrideW == 1:
+		return kernels.DW3x3S1, true
+	case p.KH == 3 && p.KW == 3 && p.StrideW == 2:
+		return kernels.DW3x3S2, true
+	case p.KH == 5 && p.KW == 5 && p.StrideW == 1:
+		return kernels.DW5x5S1, true
+	case p.KH == 5 && p.KW == 5 && p.StrideW == 2:
+		return kernels.DW5x5S2, true
+	}
+	return 0, false
+}
+
+// dwPlane computes one output plane dst (Ho×Wo) from one input plane src
+// with the row kernel dw; scratch holds the zero row and the border windows,
+// rows (KH entries) the kernel rows' slices.
+func dwPlane(g *dwGeom, dw dwRowFunc, dst, src, w []float32, b float32, scratch []float32, rows [][]float32) {
 	p := &g.p
 	wo := g.wo
 	zero := scratch[:g.zeroLen]
 	clear(zero)
 	win := scratch[g.zeroLen:]
-	var rowsBuf [16][]float32
-	rows := rowsBuf[:0]
-	if p.KH > len(rowsBuf) {
-		rows = make([][]float32, 0, p.KH)
-	}
-	rows = rows[:p.KH]
 	n := g.x1 - g.x0
 	for y := 0; y < g.ho; y++ {
 		drow := dst[y*wo : (y+1)*wo]
@@ -280,17 +302,17 @@ func dwPlane(g *dwGeom, dst, src, w []float32, b float32, scratch []float32) {
 				o := iy*p.W + g.cx0
 				rows[i] = src[o : o+g.zeroLen]
 			}
-			g.row(drow[g.x0:g.x1], rows, w, b)
+			g.row(dw, drow[g.x0:g.x1], rows, w, b)
 		}
 		// Border columns: copy the few input columns they read, zeros in
 		// the padding, into small windows.
 		if g.x0 > 0 {
 			dwWindows(p, rows, win, src, iy0, -p.PadL, g.leftLen)
-			g.row(drow[:g.x0], rows, w, b)
+			g.row(dw, drow[:g.x0], rows, w, b)
 		}
 		if g.x1 < wo {
 			dwWindows(p, rows, win, src, iy0, g.x1*p.StrideW-p.PadL, g.rightLen)
-			g.row(drow[g.x1:], rows, w, b)
+			g.row(dw, drow[g.x1:], rows, w, b)
 		}
 	}
 }
@@ -298,7 +320,7 @@ func dwPlane(g *dwGeom, dst, src, w []float32, b float32, scratch []float32) {
 // dwPaddedPlane is dwPlane for padded mode: src is copied into the hp×wp
 // buffer (its padding cleared first when clearPad), then each output row, or
 // at stride 1 the whole plane as one flat row, is one row-kernel call.
-func dwPaddedPlane(g *dwGeom, dst, src, w []float32, b float32, scratch []float32, clearPad bool) {
+func dwPaddedPlane(g *dwGeom, dw dwRowFunc, dst, src, w []float32, b float32, scratch []float32, clearPad bool, rows [][]float32) {
 	p := &g.p
 	buf := scratch[:g.hp*g.wp]
 	if clearPad {
@@ -308,12 +330,6 @@ func dwPaddedPlane(g *dwGeom, dst, src, w []float32, b float32, scratch []float3
 		o := (y+p.PadT)*g.wp + p.PadL
 		copy(buf[o:o+p.W], src[y*p.W:(y+1)*p.W])
 	}
-	var rowsBuf [16][]float32
-	rows := rowsBuf[:0]
-	if p.KH > len(rowsBuf) {
-		rows = make([][]float32, 0, p.KH)
-	}
-	rows = rows[:p.KH]
 	if g.flatLen > 0 {
 		span := g.flatLen + (p.KW-1)*p.DilW
 		for i := range rows {
@@ -321,7 +337,7 @@ func dwPaddedPlane(g *dwGeom, dst, src, w []float32, b float32, scratch []float3
 			rows[i] = buf[o : o+span]
 		}
 		flat := scratch[g.hp*g.wp : g.hp*g.wp+g.flatLen]
-		g.row(flat, rows, w, b)
+		g.row(dw, flat, rows, w, b)
 		for y := 0; y < g.ho; y++ {
 			copy(dst[y*g.wo:(y+1)*g.wo], flat[y*g.wp:y*g.wp+g.wo])
 		}
@@ -333,7 +349,7 @@ func dwPaddedPlane(g *dwGeom, dst, src, w []float32, b float32, scratch []float3
 			o := (y*p.StrideH + i*p.DilH) * g.wp
 			rows[i] = buf[o : o+span]
 		}
-		g.row(dst[y*g.wo:(y+1)*g.wo], rows, w, b)
+		g.row(dw, dst[y*g.wo:(y+1)*g.wo], rows, w, b)
 	}
 }
 
@@ -372,97 +388,5 @@ func dwRowGeneric(p *Params, dst []float32, rows [][]float32, w []float32, b flo
 			acc += part
 		}
 		dst[x] = acc + b
-	}
-}
-
-// dwRow3x3s1 is the 3×3 stride-1 interior row: rows[i] holds len(dst)+2
-// input values.
-func dwRow3x3s1(dst []float32, rows [][]float32, w []float32, b float32) {
-	n := len(dst)
-	w = w[:9]
-	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
-	r0, r1, r2 := rows[0][:n+2], rows[1][:n+2], rows[2][:n+2]
-	for x := 0; x < n; x++ {
-		a, c, e := r0[x:x+3:x+3], r1[x:x+3:x+3], r2[x:x+3:x+3]
-		s0 := w0*a[0] + w1*a[1] + w2*a[2]
-		s1 := w3*c[0] + w4*c[1] + w5*c[2]
-		s2 := w6*e[0] + w7*e[1] + w8*e[2]
-		dst[x] = s0 + s1 + s2 + b
-	}
-}
-
-// dwRow3x3s2 is the 3×3 stride-2 interior row: rows[i] holds 2·len(dst)+1
-// input values.
-func dwRow3x3s2(dst []float32, rows [][]float32, w []float32, b float32) {
-	n := len(dst)
-	w = w[:9]
-	w0, w1, w2, w3, w4, w5, w6, w7, w8 := w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]
-	r0, r1, r2 := rows[0][:2*n+1], rows[1][:2*n+1], rows[2][:2*n+1]
-	for x := 0; x < n; x++ {
-		a, c, e := r0[2*x:2*x+3:2*x+3], r1[2*x:2*x+3:2*x+3], r2[2*x:2*x+3:2*x+3]
-		s0 := w0*a[0] + w1*a[1] + w2*a[2]
-		s1 := w3*c[0] + w4*c[1] + w5*c[2]
-		s2 := w6*e[0] + w7*e[1] + w8*e[2]
-		dst[x] = s0 + s1 + s2 + b
-	}
-}
-
-// dwRow5x5s1 is the 5×5 stride-1 interior row: rows[i] holds len(dst)+4
-// input values. Twenty-five weights do not fit the 15 usable float
-// registers, so the row is computed in two passes (rows 0–2, then 3–4 added),
-// each holding its weights in locals.
-func dwRow5x5s1(dst []float32, rows [][]float32, w []float32, b float32) {
-	n := len(dst)
-	w = w[:25]
-	{
-		w00, w01, w02, w03, w04 := w[0], w[1], w[2], w[3], w[4]
-		w10, w11, w12, w13, w14 := w[5], w[6], w[7], w[8], w[9]
-		w20, w21, w22, w23, w24 := w[10], w[11], w[12], w[13], w[14]
-		r0, r1, r2 := rows[0][:n+4], rows[1][:n+4], rows[2][:n+4]
-		for x := 0; x < n; x++ {
-			a, c, e := r0[x:x+5:x+5], r1[x:x+5:x+5], r2[x:x+5:x+5]
-			s0 := w00*a[0] + w01*a[1] + w02*a[2] + w03*a[3] + w04*a[4]
-			s1 := w10*c[0] + w11*c[1] + w12*c[2] + w13*c[3] + w14*c[4]
-			s2 := w20*e[0] + w21*e[1] + w22*e[2] + w23*e[3] + w24*e[4]
-			dst[x] = s0 + s1 + s2
-		}
-	}
-	w30, w31, w32, w33, w34 := w[15], w[16], w[17], w[18], w[19]
-	w40, w41, w42, w43, w44 := w[20], w[21], w[22], w[23], w[24]
-	r3, r4 := rows[3][:n+4], rows[4][:n+4]
-	for x := 0; x < n; x++ {
-		a, c := r3[x:x+5:x+5], r4[x:x+5:x+5]
-		s3 := w30*a[0] + w31*a[1] + w32*a[2] + w33*a[3] + w34*a[4]
-		s4 := w40*c[0] + w41*c[1] + w42*c[2] + w43*c[3] + w44*c[4]
-		dst[x] += (s3 + s4) + b
-	}
-}
-
-// dwRow5x5s2 is the 5×5 stride-2 interior row: rows[i] holds 2·len(dst)+3
-// input values; two passes as in dwRow5x5s1.
-func dwRow5x5s2(dst []float32, rows [][]float32, w []float32, b float32) {
-	n := len(dst)
-	w = w[:25]
-	{
-		w00, w01, w02, w03, w04 := w[0], w[1], w[2], w[3], w[4]
-		w10, w11, w12, w13, w14 := w[5], w[6], w[7], w[8], w[9]
-		w20, w21, w22, w23, w24 := w[10], w[11], w[12], w[13], w[14]
-		r0, r1, r2 := rows[0][:2*n+3], rows[1][:2*n+3], rows[2][:2*n+3]
-		for x := 0; x < n; x++ {
-			a, c, e := r0[2*x:2*x+5:2*x+5], r1[2*x:2*x+5:2*x+5], r2[2*x:2*x+5:2*x+5]
-			s0 := w00*a[0] + w01*a[1] + w02*a[2] + w03*a[3] + w04*a[4]
-			s1 := w10*c[0] + w11*c[1] + w12*c[2] + w13*c[3] + w14*c[4]
-			s2 := w20*e[0] + w21*e[1] + w22*e[2] + w23*e[3] + w24*e[4]
-			dst[x] = s0 + s1 + s2
-		}
-	}
-	w30, w31, w32, w33, w34 := w[15], w[16], w[17], w[18], w[19]
-	w40, w41, w42, w43, w44 := w[20], w[21], w[22], w[23], w[24]
-	r3, r4 := rows[3][:2*n+3], rows[4][:2*n+3]
-	for x := 0; x < n; x++ {
-		a, c := r3[2*x:2*x+5:2*x+5], r4[2*x:2*x+5:2*x+5]
-		s3 := w30*a[0] + w31*a[1] + w32*a[2] + w33*a[3] + w34*a[4]
-		s4 := w40*c[0] + w41*c[1] + w42*c[2] + w43*c[3] + w44*c[4]
-		dst[x] += (s3 + s4) + b
 	}
 }

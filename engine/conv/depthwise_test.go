@@ -3,20 +3,24 @@ package conv
 import (
 	"fmt"
 	"testing"
+
+	"github.com/cnnbench/cnnbench/engine/kernels"
 )
 
 // Measured worst normalised errors |y − ref| / (Σ|x·w| + |b|) of depthwise
 // against the float64 oracle (go test -v -run TestDepthwise, full shapes, no
-// -short; identical in both padding modes), bound (K+1)·2⁻²³, K = KH·KW:
+// -short; identical in both padding modes and, for 3×3 and 5×5, for every
+// kernel set: their row kernels give the generic bits), bound (K+1)·2⁻²³,
+// K = KH·KW:
 //
 //	3×3: 2.05e-7 = 17% of 1.19e-6 (MobileNet v1 features.1.0, 32@112 s1)
-//	5×5: 1.63e-7 =  5% of 3.10e-6 (EfficientNet-B0 features.6.1, 1152@7 s1)
+//	5×5: 1.37e-7 =  4% of 3.10e-6 (EfficientNet-B0 features.3.0 and 3.1)
 //	7×7: 8.3e-8  =  1% of 5.96e-6
 //	closest to its bound: 1×1 (K = 1), 1.17e-7 = 49% of 2.38e-7: the
 //	product and the bias add round once each, half an ulp apiece.
 //
-// Each interior output sums its kernel rows separately and adds them and the
-// bias last; the errors stay far below the bound.
+// Each output sums each kernel row in tap order, then the rows in order,
+// then the bias; the errors stay far below the bound.
 
 // dwMult returns p as a depthwise layer with channel multiplier m.
 func dwMult(p Params, m int) Params {
@@ -148,6 +152,39 @@ func TestDepthwiseThreadInvariance(t *testing.T) {
 	for _, a := range depthwiseModes() {
 		for _, name := range sortedNames(shapes) {
 			t.Run(a.Name()+"/"+name, func(t *testing.T) { checkInvariance(t, a, shapes[name]) })
+		}
+	}
+}
+
+// TestDepthwiseSetsAgree runs every shape in both padding modes under each
+// kernel set this CPU has and requires the generic set's bits: the row
+// kernels of every set run the same operations in the same order.
+func TestDepthwiseSetsAgree(t *testing.T) {
+	prev := kernels.Active()
+	defer kernels.Select(prev.Name)
+	shapes := depthwiseEdgeShapes()
+	for name, p := range depthwiseLayers(true) {
+		shapes[name] = p
+	}
+	want := map[string][]float32{}
+	for _, set := range kernels.Available() {
+		if err := kernels.Select(set); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range depthwiseModes() {
+			for _, name := range sortedNames(shapes) {
+				p := shapes[name]
+				in, w, bias := randomOperands(p, 5)
+				got, _ := runPlan(t, a, p, in, w, bias, 2)
+				key := a.Name() + "/" + name
+				if set == "generic" {
+					want[key] = got
+					continue
+				}
+				if !bitwiseEqual(got, want[key]) {
+					t.Fatalf("%s %s: differs from the generic set", set, key)
+				}
+			}
 		}
 	}
 }

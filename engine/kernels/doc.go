@@ -31,9 +31,11 @@
 //
 // Besides the micro-kernels, a set carries the row kernels layers call
 // directly, each with a generic Go oracle: Epilogue (bias, residual and
-// activation, epilogue.go) and Sgemv (the batch-1 fully connected layer,
-// gemv.go; avx512 uses the avx2 one, since a GEMV is bound by memory
-// bandwidth).
+// activation, epilogue.go), Sgemv (the batch-1 fully connected layer,
+// gemv.go) and DepthwiseRow (3×3 and 5×5 depthwise convolution rows,
+// depthwise.go, bitwise equal to the oracle). avx512 uses the avx2 Sgemv
+// and DepthwiseRow: a GEMV is bound by memory bandwidth, and depthwise rows
+// are short.
 //
 // The assembly is generated with avo by the program in _gen (a module of its
 // own) into sgemm_<set>_amd64.s with Go declarations in sgemm_<set>_amd64.go;

@@ -74,6 +74,14 @@ type Set struct {
 	// the rows anywhere. Every set has one.
 	Sgemv func(rows int, w []float32, ldw int, x, y []float32)
 
+	// DepthwiseRow computes one output row segment of a depthwise
+	// convolution with the 3×3 or 5×5 kernel k (stride 1 or 2):
+	// dst[x] = Σ_{i,j<K} w[i·K+j]·rows[i][x·S+j] + b for x < len(dst), each
+	// rows[i] holding at least DWSpan(k, len(dst)) inputs. Every set sums in
+	// the order depthwise.go defines, without FMA, so all sets give the
+	// same bits wherever an output lies in a row. Every set has one.
+	DepthwiseRow func(k DWKernel, dst []float32, rows [][]float32, w []float32, b float32)
+
 	// Peak, when not nil, runs iters iterations of independent
 	// register-only FMAs of the set's width and returns the flops done:
 	// timing it measures this core's FMA peak (the denominator of a
@@ -125,7 +133,7 @@ func (s *Set) missing() error {
 // Generic is the pure-Go kernel set: always compiled, always available, and
 // the reference every other set is tested against.
 var Generic = &Set{Name: "generic", MR: 2, NR: 4, Sgemm: sgemm2x4Generic, Epilogue: epilogueGeneric,
-	Sgemv: sgemvGeneric}
+	Sgemv: sgemvGeneric, DepthwiseRow: depthwiseRowGeneric}
 
 // compiled lists every set built into this binary in order of preference
 // (best last); archSets comes from sets_amd64.go or sets_other.go. The list

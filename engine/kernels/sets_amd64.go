@@ -51,6 +51,8 @@ var avx2 = &Set{
 	},
 	Epilogue: epilogueAVX2,
 	Sgemv:    sgemvAVX2Checked,
+	// DepthwiseRow: see depthwise_amd64.go.
+	DepthwiseRow: depthwiseRowAVX2,
 	Peak: func(iters int) float64 {
 		fmaPeakAVX2(iters)
 		return float64(iters) * 12 * 16
@@ -79,8 +81,9 @@ var avx512 = &Set{
 		checkPackB("packB32AVX512", 32, dst, src, ld, kc, panels)
 		packB32AVX512(dst, src, ld, kc, panels)
 	},
-	Epilogue: epilogueAVX512,
-	Sgemv:    sgemvAVX2Checked, // bandwidth-bound: see gemv_amd64.go
+	Epilogue:     epilogueAVX512,
+	Sgemv:        sgemvAVX2Checked, // bandwidth-bound: see gemv_amd64.go
+	DepthwiseRow: depthwiseRowAVX2, // short rows: see depthwise_amd64.go
 	Peak: func(iters int) float64 {
 		fmaPeakAVX512(iters)
 		return float64(iters) * 12 * 32
