@@ -59,12 +59,14 @@ var avx2 = &Set{
 	},
 }
 
-// avx512 needs only AVX-512 Foundation: zmm FMAs, broadcasts and opmask
+// avx512's GEMM needs AVX-512 Foundation: zmm FMAs, broadcasts and opmask
 // loads/stores. On Zen 4 a zmm FMA runs as two 256-bit halves, so its gain
-// over avx2 is the 32 registers (a 14×32 tile: fewer loads per FMA).
+// over avx2 is the 32 registers (a 14×32 tile: fewer loads per FMA). Its
+// GEMV, depthwise and Winograd kernels are avx2's, so it lists AVX2 and FMA3
+// too (every AVX-512 CPU has them; the list makes the dependency explicit).
 var avx512 = &Set{
-	Name: "avx512", MR: 14, NR: 32, Requires: "AVX512F",
-	features: []cpuid.FeatureID{cpuid.AVX512F},
+	Name: "avx512", MR: 14, NR: 32, Requires: "AVX512F AVX2 FMA3",
+	features: []cpuid.FeatureID{cpuid.AVX512F, cpuid.AVX2, cpuid.FMA3},
 	Sgemm: func(k int, a, b, c []float32, ldc int, accumulate bool) {
 		checkTile("sgemm14x32AVX512", 14, 32, k, a, b, c, ldc)
 		sgemm14x32StripAVX512(k, 1, a, 0, b, c, ldc, accumulate)
