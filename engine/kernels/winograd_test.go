@@ -115,12 +115,12 @@ func BenchmarkWinogradTransforms(b *testing.B) {
 				y.Data[k], y.Stride[k] = out[k*m:], 8*m
 			}
 			v := make([]float32, alpha*alpha*16)
-			b.Run(fmt.Sprintf("kernels=%s/m=%d/input", s.Name, m), func(b *testing.B) {
+			b.Run(fmt.Sprintf("kernels=%s/m=%d/transform=input", s.Name, m), func(b *testing.B) {
 				for b.Loop() {
 					s.WinogradInput(m, &d, v, 16)
 				}
 			})
-			b.Run(fmt.Sprintf("kernels=%s/m=%d/output", s.Name, m), func(b *testing.B) {
+			b.Run(fmt.Sprintf("kernels=%s/m=%d/transform=output", s.Name, m), func(b *testing.B) {
 				for b.Loop() {
 					s.WinogradOutput(m, v, 16, 0.5, &y)
 				}
