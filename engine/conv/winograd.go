@@ -68,7 +68,7 @@ package conv
 // replaced), they went from about three quarters of the F(4x4) time on
 // 64-channel layers to under half, and the GEMMs are most of what is left.
 // Measured with avx2, one thread, on a shared 2-core AMD EPYC
-// (TestWinogradBeforeAfterTable, all variants interleaved in one process),
+// (the old driver of commit 0948f10 and the new one interleaved in one process),
 // F(4x4) runs VGG-16's and ResNet-18/34's 3×3 layers of 64 to 512 channels
 // at 140–225 effective GFLOP/s, 2.2–3.9× faster than im2col (before: 65–148
 // GFLOP/s, 1.2–2.6× slower than now). The exception is a 3-channel input

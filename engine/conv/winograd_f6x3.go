@@ -16,7 +16,7 @@ package conv
 // the kernel set (engine/kernels/winograd.go; avx2: 184 ns input and 143 ns
 // output per 8 tiles, against 1382 and 1202 ns in scalar Go). On 56–224
 // images it now matches F(4x4) (ResNet-18 layer1 3.43 → 1.61 ms, VGG-16
-// features.5 24.1 → 9.1 ms, one thread, avx2: TestWinogradBeforeAfterTable);
+// features.5 24.1 → 9.1 ms, one thread, avx2, against the driver of commit 0948f10);
 // on 14×14 and 7×7 images its tiles hang over the edge and its GEMMs are
 // thin (n = 9 or 4 tiles), so it loses to F(4x4). It is
 // the least accurate of the three (Aᵀ spans 1/32 … 32):

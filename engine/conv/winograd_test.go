@@ -33,7 +33,9 @@ import (
 // stay below (worst 3.1e-7, 1.5e-6, 3.5e-6). A wrong transform coefficient
 // gives errors of order 1, so the bounds still catch any real bug. The
 // vectorised transforms did not change these: they give the bits of the
-// scalar code they replaced (TestWinogradMatchesOldDriver).
+// scalar code they replaced (checked against the driver of commit 0948f10
+// when they were written; TestWinogradTransformsMatchMatrices and the
+// kernels' bitwise set-vs-generic tests keep them honest).
 var winogradTolerance = map[string]float64{
 	"winograd-f2x3": 2e-5,
 	"winograd-f4x3": 2e-5,
