@@ -75,25 +75,21 @@ func Forward(pl Plan, out, in, ws []float32, threads int, e Epilogue) {
 		return
 	}
 	pl.Forward(out, in, ws, threads)
-	applyEpilogue(kernels.Active(), p, out, nil, e, threads)
+	applyEpilogue(kernels.Active(), p, out, e, threads)
 }
 
-// applyEpilogue applies bias (Cout elements or nil) and e to the whole of
-// out, one output plane per step, split over threads.
-func applyEpilogue(set *kernels.Set, p Params, out, bias []float32, e Epilogue, threads int) {
+// applyEpilogue applies e to the whole of out (the bias is already in it),
+// one output plane per step, split over threads.
+func applyEpilogue(set *kernels.Set, p Params, out []float32, e Epilogue, threads int) {
 	hw := p.OutH() * p.OutW()
 	parallel.For(p.N*p.Cout, copyThreads(p.OutLen(), threads), func(lo, hi int) {
 		for no := lo; no < hi; no++ {
-			var b float32
-			if bias != nil {
-				b = bias[no%p.Cout]
-			}
 			plane := out[no*hw : (no+1)*hw]
 			var res []float32
 			if e.Residual != nil {
 				res = e.Residual[no*hw : (no+1)*hw]
 			}
-			set.Epilogue(plane, plane, res, b, e.Act)
+			set.Epilogue(plane, plane, res, 0, e.Act)
 		}
 	})
 }

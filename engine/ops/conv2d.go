@@ -131,15 +131,20 @@ func (c *Conv2D) OutShape(in []tensor.Shape) (tensor.Shape, error) {
 
 // Fused describes what graph.Fuse put into the layer, e.g. "+residual,relu"
 // ("" for nothing).
-func (c *Conv2D) Fused() string { return c.epilogue(nil).String() }
+func (c *Conv2D) Fused() string {
+	e := conv.Epilogue{Act: c.Act}
+	if c.Residual {
+		e.Residual = []float32{} // any non-nil slice: String names it
+	}
+	return e.String()
+}
 
+// epilogue is the fused tail for one Forward: the activation, and the
+// second input as the residual.
 func (c *Conv2D) epilogue(in []*tensor.Tensor) conv.Epilogue {
 	e := conv.Epilogue{Act: c.Act}
 	if c.Residual {
-		e.Residual = []float32{} // non-nil: String reports it
-		if len(in) == 2 {
-			e.Residual = in[1].Data
-		}
+		e.Residual = in[1].Data
 	}
 	return e
 }
