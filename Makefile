@@ -79,7 +79,7 @@ check-generate: ## regenerate the assembly into a temp folder; fail if engine/ke
 	done && echo "check-generate: generated files are up to date"
 
 .PHONY: accuracy
-accuracy: ## accuracy measured by training here (~55 min on 2 cores) -> results/accuracy/: make data, LeNet-5 on MNIST over 3 seeds (~17 min), the family comparison on Fashion-MNIST (~35 min; ACCURACY_FAMILY=0 skips it, ACCURACY_LENET=0 the LeNet-5 part); ACCURACY=quick: the pipeline on subsets (< 1 min)
+accuracy: ## accuracy measured by training here (~47 min on 2 cores from scratch) -> results/accuracy/: make data, LeNet-5 on MNIST over 3 seeds (~17 min), the family comparison on Fashion-MNIST (~30 min; ACCURACY_FAMILY=0 skips it, ACCURACY_LENET=0 the LeNet-5 part); ACCURACY=quick: the pipeline on subsets (< 1 min)
 	GO="$(GO)" PYTHON="$(PYTHON)" ACCURACY="$(ACCURACY)" bash scripts/accuracy.sh
 
 .PHONY: data
